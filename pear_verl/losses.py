@@ -1,0 +1,178 @@
+"""verl SFT loss functions: a base objective (nll or dft), optionally PEAR-weighted.
+
+Why: verl's `SFTTrainer` hard-wires `sft_loss`; `pear_verl.trainer` swaps in `make_loss_fn(cfg)`,
+which has verl's loss signature `(config, model_output, data, dp_group=None) -> (loss, metrics)` and
+works on verl's jagged no-padding micro-batches:
+
+    L = Σ_tokens sg(G_t) · ℓ_t / batch_num_tokens · dp_size
+
+with verl's own normaliser, so G ≡ 1 reproduces `verl.workers.utils.losses.sft_loss` exactly.
+
+Alignment: in no-padding mode `log_probs[i]` scores token i+1, so verl rolls `loss_mask` by −1 over
+the flattened batch; `behavior_log_probs` (stored per token, like `loss_mask`) is rolled the same way.
+
+Self-normalisation (`self_normalize=True`, off by default, not in the paper) divides G by its mean over
+the trainable tokens of the *micro-batch* on this rank. A global-batch mean would need every
+micro-batch's weights before the first backward, i.e. an extra forward pass. Each micro-batch's weights
+then sum to its token count, so the loss scale matches plain SFT.
+
+Metrics: each call returns per-micro-batch sufficient statistics under `pear_stats/...`;
+`reduce_pear_stats` sums them over micro-batches and data-parallel ranks into exact global-batch
+numbers (`pear/weight_mean`, `pear/ess`, ...). `pear_verl.trainer` does that before logging.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, Optional
+
+import torch
+from tensordict import TensorDict
+from torch import Tensor
+
+from pear_verl.weights import WeightConfig, compact_log_weights
+
+OBJECTIVES = ("nll", "dft")
+BEHAVIOR_KEY = "behavior_log_probs"
+STATS_PREFIX = "pear_stats/"
+_STAT_NAMES = ("n", "sum_base", "sum_w", "sum_w2", "max_w", "n_ratio_clipped", "n_weight_clipped", "sum_delta")
+
+
+@dataclass(frozen=True)
+class PearLossConfig:
+    """The `pear:` config block. `enable=False` gives the plain base objective (the SFT baseline)."""
+
+    enable: bool = True
+    objective: str = "nll"
+    weights: WeightConfig = field(default_factory=WeightConfig)
+    self_normalize: bool = False
+
+    def __post_init__(self):
+        if self.objective not in OBJECTIVES:
+            raise ValueError(f"pear.objective must be one of {OBJECTIVES}, got {self.objective!r}")
+
+    @classmethod
+    def from_config(cls, cfg: Any) -> "PearLossConfig":
+        """Build from the hydra `pear:` block (a DictConfig or dict)."""
+
+        def bounds(value) -> Optional[tuple[float, float]]:
+            return None if value is None else tuple(float(v) for v in value)
+
+        return cls(
+            enable=bool(cfg.get("enable", True)),
+            objective=str(cfg.get("objective", "nll")),
+            weights=WeightConfig(
+                variant=str(cfg.get("variant", "token")),
+                gamma=float(cfg.get("gamma", 1.0)),
+                block_size=int(cfg.get("block_size", 1)),
+                ratio_clip=bounds(cfg.get("ratio_clip")),
+                log_weight_clip=bounds(cfg.get("log_weight_clip")),
+            ),
+            self_normalize=bool(cfg.get("self_normalize", False)),
+        )
+
+
+def base_token_loss(log_probs: Tensor, objective: str) -> Tensor:
+    """Per-token base loss ℓ_t from log π_θ: nll = −log p; dft = −sg(p)·log p (arXiv 2508.05629)."""
+    if objective == "nll":
+        return -log_probs
+    if objective == "dft":
+        return -torch.exp(log_probs.detach()) * log_probs
+    raise ValueError(f"unknown objective {objective!r}")
+
+
+def _flat_aligned(data: TensorDict, key: str) -> Tensor:
+    """A per-token jagged field, flattened and rolled by −1 to line up with `log_probs`."""
+    return torch.roll(data[key].values(), shifts=-1, dims=0)
+
+
+def pear_loss(config: PearLossConfig, model_output, data: TensorDict, dp_group=None):
+    """verl loss function (bind `config` with functools.partial, as verl does for `sft_loss`)."""
+    from verl.utils import tensordict_utils as tu
+    from verl.utils.dataset.dataset_utils import DatasetPadMode
+
+    pad_mode = tu.get_non_tensor_data(data=data, key="pad_mode", default=DatasetPadMode.NO_PADDING)
+    if pad_mode != DatasetPadMode.NO_PADDING:
+        raise ValueError(f"pear_verl losses need data.pad_mode=no_padding (verl's SFT default), got {pad_mode}")
+
+    log_probs = model_output["log_probs"]  # jagged [bsz, j]
+    flat_lp = log_probs.values()
+    mask = _flat_aligned(data, "loss_mask").to(torch.bool)
+    token_loss = base_token_loss(flat_lp, config.objective)[mask]  # [N] trainable tokens only
+
+    stats = {"n": mask.sum(), "sum_base": token_loss.detach().sum()}
+    if config.enable:
+        behavior = _flat_aligned(data, BEHAVIOR_KEY)
+        lengths = log_probs.offsets().diff()
+        sample = torch.repeat_interleave(torch.arange(lengths.numel(), device=mask.device), lengths)
+        counts = torch.bincount(sample[mask], minlength=lengths.numel())
+        delta = flat_lp.detach().double()[mask] - behavior.double()[mask]
+        result = compact_log_weights(delta, counts, config.weights)
+        weights = torch.exp(result.log_weights)
+        if config.self_normalize and weights.numel() > 0:
+            weights = weights / weights.mean()
+        token_loss = weights.to(token_loss.dtype) * token_loss
+        stats.update(
+            sum_w=weights.sum(),
+            sum_w2=weights.square().sum(),
+            max_w=weights.max() if weights.numel() else weights.new_zeros(()),
+            n_ratio_clipped=result.ratio_clipped.sum(),
+            n_weight_clipped=result.weight_clipped.sum(),
+            sum_delta=result.delta.sum(),
+        )
+
+    loss = token_loss.sum() / data["batch_num_tokens"] * data["dp_size"]
+    # One host sync for all statistics.
+    names = list(stats)
+    values = torch.stack([torch.as_tensor(stats[k], dtype=torch.float64, device=flat_lp.device) for k in names])
+    metrics = {STATS_PREFIX + k: v for k, v in zip(names, values.tolist())}
+    return loss, metrics
+
+
+def make_loss_fn(config: PearLossConfig):
+    """The callable to hand to verl's `TrainingWorker.set_loss_fn`."""
+
+    return partial(pear_loss, config=config)
+
+
+def reduce_pear_stats(metrics: dict, dp_group=None, device: str = "cpu") -> dict[str, float]:
+    """Turn `pear_stats/*` lists (per micro-batch, possibly nested per rank) into global-batch metrics.
+
+    Pops the `pear_stats/*` keys from `metrics` in place. Sums (and the max) are all-reduced over
+    `dp_group` when given, so every rank returns the same numbers. Must be called on every rank of
+    `dp_group` (it is a collective), with the same keys.
+    """
+    raw = {k[len(STATS_PREFIX) :]: metrics.pop(k) for k in list(metrics) if k.startswith(STATS_PREFIX)}
+    if not raw:
+        return {}
+    names = [k for k in _STAT_NAMES if k in raw]
+    local = {k: _flatten(raw[k]) for k in names}
+    sums = torch.tensor([sum(local[k]) for k in names if k != "max_w"], dtype=torch.float64, device=device)
+    maxima = torch.tensor([max(local.get("max_w", [0.0]) or [0.0])], dtype=torch.float64, device=device)
+    if dp_group is not None and torch.distributed.get_world_size(dp_group) > 1:
+        torch.distributed.all_reduce(sums, op=torch.distributed.ReduceOp.SUM, group=dp_group)
+        torch.distributed.all_reduce(maxima, op=torch.distributed.ReduceOp.MAX, group=dp_group)
+    total = dict(zip([k for k in names if k != "max_w"], sums.tolist()))
+    n = total["n"]
+    if n <= 0:
+        return {}
+    out = {"pear/trainable_tokens": n, "pear/base_loss": total["sum_base"] / n}
+    if "sum_w" in total:
+        out.update(
+            {
+                "pear/weight_mean": total["sum_w"] / n,
+                "pear/weight_max": maxima.item(),
+                "pear/ess": total["sum_w"] ** 2 / (n * total["sum_w2"]) if total["sum_w2"] > 0 else 0.0,
+                "pear/ratio_clip_frac": total["n_ratio_clipped"] / n,
+                "pear/weight_clip_frac": total["n_weight_clipped"] / n,
+                "pear/delta_mean": total["sum_delta"] / n,
+            }
+        )
+    return out
+
+
+def _flatten(value) -> list[float]:
+    if isinstance(value, (list, tuple)):
+        return [x for v in value for x in _flatten(v)]
+    return [float(value)]
