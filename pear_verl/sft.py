@@ -1,0 +1,82 @@
+"""Entry point: PEAR SFT with verl's SFT trainer. A drop-in for `python -m verl.trainer.sft_trainer`.
+
+Why its own entry point: verl's `run_sft` builds the plain `SFTTrainer` and cannot start on CPU.
+This one builds `PearSFTTrainer` and, for `trainer.device=cpu`, selects pear_verl's CPU platform,
+applies the CPU-only settings (`pear_verl.cpu.CPU_OVERRIDES`, logged) and starts gloo.
+
+Run (GPU, 8 ranks):
+    torchrun --nproc_per_node=8 -m pear_verl.sft model.path=Qwen/Qwen3-1.7B-Base \
+        data.train_files=train.parquet pear.variant=token
+Run (CPU, 2 ranks):
+    torchrun --nproc_per_node=2 -m pear_verl.sft trainer.device=cpu model.path=... data.train_files=...
+Config: `pear_verl/config/pear_sft.yaml` (verl's `sft_trainer_engine` + a `pear:` block).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import hydra
+from omegaconf import DictConfig, open_dict
+
+logger = logging.getLogger(__name__)
+
+# Settings the CPU path cannot do without: no flash-attn (remove-padding, flash attention), no
+# torch.compile on the FSDP path, and FSDP2 (the path verl's CPU run was verified on).
+_CPU_REQUIRED = {
+    "engine.strategy": "fsdp2",
+    "engine.use_torch_compile": False,
+    "model.use_remove_padding": False,
+    "model.override_config.attn_implementation": "sdpa",
+}
+
+
+def apply_cpu_settings(config: DictConfig) -> None:
+    """Force the CPU-required settings, logging each one that changes."""
+    with open_dict(config):
+        for dotted, value in _CPU_REQUIRED.items():
+            *parents, leaf = dotted.split(".")
+            node = config
+            for name in parents:
+                if node.get(name) is None:
+                    node[name] = {}
+                node = node[name]
+            if node.get(leaf) != value:
+                logger.warning("trainer.device=cpu: setting %s=%s (was %s)", dotted, value, node.get(leaf))
+                node[leaf] = value
+
+
+def run_pear_sft(config: DictConfig) -> None:
+    """Start the process group, train, tear down: verl's `run_sft` with our trainer (and CPU)."""
+    from verl.utils.distributed import destroy_global_process_group, initialize_global_process_group
+
+    from pear_verl.trainer import PearSFTTrainer
+
+    if config.trainer.device == "cpu":
+        from pear_verl.cpu import enable_cpu_engines, init_cpu_process_group
+
+        apply_cpu_settings(config)
+        enable_cpu_engines()
+        init_cpu_process_group()
+    else:
+        initialize_global_process_group()
+    PearSFTTrainer(config=config).fit()
+    destroy_global_process_group()
+
+
+@hydra.main(config_path="config", config_name="pear_sft", version_base=None)
+def main(config: DictConfig) -> None:
+    if config.trainer.device == "cpu":
+        # Must precede the first platform lookup (auto_set_device below), which verl caches.
+        os.environ.setdefault("VERL_PLATFORM", "cpu")
+    from verl.utils.device import auto_set_device, get_device_name
+
+    auto_set_device(config)
+    if config.trainer.device == "cpu" and get_device_name() != "cpu":
+        raise RuntimeError(f"trainer.device=cpu but verl's platform is {get_device_name()!r}; unset VERL_PLATFORM")
+    run_pear_sft(config)
+
+
+if __name__ == "__main__":
+    main()
