@@ -99,15 +99,17 @@ def pear_loss(config: PearLossConfig, model_output, data: TensorDict, dp_group=N
     log_probs = model_output["log_probs"]  # jagged [bsz, j]
     flat_lp = log_probs.values()
     mask = _flat_aligned(data, "loss_mask").to(torch.bool)
-    token_loss = base_token_loss(flat_lp, config.objective)[mask]  # [N] trainable tokens only
+    index = mask.nonzero().squeeze(1)  # [N] flat positions of trainable tokens, sample after sample
+    token_lp = flat_lp.index_select(0, index)
+    token_loss = base_token_loss(token_lp, config.objective)
 
-    stats = {"n": mask.sum(), "sum_base": token_loss.detach().sum()}
+    stats = {"n": torch.tensor(index.numel()), "sum_base": token_loss.detach().sum()}
     if config.enable:
-        behavior = _flat_aligned(data, BEHAVIOR_KEY)
-        lengths = log_probs.offsets().diff()
-        sample = torch.repeat_interleave(torch.arange(lengths.numel(), device=mask.device), lengths)
-        counts = torch.bincount(sample[mask], minlength=lengths.numel())
-        delta = flat_lp.detach().double()[mask] - behavior.double()[mask]
+        behavior = _flat_aligned(data, BEHAVIOR_KEY).index_select(0, index)
+        # Trainable tokens per sample, from the running count of trainable tokens at sample ends.
+        running = torch.cat([mask.new_zeros(1, dtype=torch.long), mask.cumsum(0)])
+        counts = running[log_probs.offsets()].diff()
+        delta = token_lp.detach().double() - behavior.double()
         result = compact_log_weights(delta, counts, config.weights)
         weights = torch.exp(result.log_weights)
         if config.self_normalize and weights.numel() > 0:

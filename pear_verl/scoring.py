@@ -73,7 +73,7 @@ def score_parquet(in_path, out_path, model_path, temperature: float = 1.0, data_
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     config = {"pad_mode": "no_padding", "truncation": "error", **(data_config or {}), "behavior_log_probs_key": None}
     dataset = PearSFTDataset(str(in_path), tokenizer, config)
-    model = AutoModelForCausalLM.from_pretrained(model_path, torch_dtype=torch.float32).eval()
+    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32).eval()
     values, fingerprints = score_dataset(dataset, model, temperature)
     frame = pd.read_parquet(in_path)
     frame[BEHAVIOR_KEY] = [v.tolist() for v in values]

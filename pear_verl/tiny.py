@@ -74,7 +74,7 @@ def build_model(vocab_size: int, seed: int = 0, hidden: int = 32, layers: int = 
         num_key_value_heads=2,
         max_position_embeddings=1024,
         tie_word_embeddings=True,
-        torch_dtype="float32",
+        dtype="float32",
     )
     return Qwen2ForCausalLM(config)
 

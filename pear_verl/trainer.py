@@ -7,6 +7,8 @@ HF export, resume, tracking) stays verl's. Two hooks change:
 - `PearTrainingWorker._postprocess_output` reduces the loss's per-micro-batch statistics over
   micro-batches and data-parallel ranks into global-batch metrics (`pear/...`), which verl's
   `SFTTrainer.fit` then logs to every configured tracker (console, wandb, tensorboard, ...).
+  In validation it reports the *unweighted* base loss as `val/loss`, so PEAR and plain-SFT runs
+  are compared on the same held-out objective (`train/loss` stays the weighted training objective).
 
 Run: `python -m pear_verl.sft` (see `pear_verl/sft.py`).
 """
@@ -33,8 +35,11 @@ class PearTrainingWorker(TrainingWorker):
             output["metrics"], dp_group=self.engine.get_data_parallel_group(), device=self.device_name
         )
         result = super()._postprocess_output(output, **kwargs)
-        if pear_metrics:
-            tu.assign_non_tensor(result, metrics={**tu.get(result, "metrics"), **pear_metrics})
+        metrics = {**tu.get(result, "metrics"), **pear_metrics}
+        if kwargs.get("forward_only") and "pear/base_loss" in pear_metrics:
+            # Validation: report the unweighted base loss, comparable across PEAR and plain-SFT runs.
+            metrics["loss"] = pear_metrics["pear/base_loss"]
+        tu.assign_non_tensor(result, metrics=metrics)
         return result
 
 

@@ -94,21 +94,23 @@ def compact_log_weights(delta: Tensor, counts: Tensor, cfg: WeightConfig) -> Com
         raise ValueError(f"counts sum to {int(counts.sum())} but delta has {delta.numel()} tokens")
 
     clipped, ratio_clipped = _clip(delta, cfg.ratio_clip)
-    sample = torch.repeat_interleave(torch.arange(counts.numel(), device=delta.device), counts)  # [N]
+
     # prefix[k] = sum of the first k clipped deltas over the whole batch (prefix[0] = 0).
     prefix = torch.cat([clipped.new_zeros(1), torch.cumsum(clipped, 0)])
     start = torch.cumsum(counts, 0) - counts  # [B] first compact index of each sample
-    end = start + counts  # [B] one past the last
-    start_t, end_t, count_t = start[sample], end[sample], counts[sample]  # [N] per-token views
+    # [N] per-token copies of the sample's start, end (one past its last token) and length T.
+    start_t = torch.repeat_interleave(start, counts)
+    count_t = torch.repeat_interleave(counts, counts)
+    end_t = start_t + count_t
 
     if cfg.variant == "sequence":
-        log_w = prefix[end_t] - prefix[start_t]
+        log_w = prefix.index_select(0, end_t) - prefix.index_select(0, start_t)
     else:
         block = 1 if cfg.variant == "token" else int(cfg.block_size)
         rank = torch.arange(delta.numel(), device=delta.device) - start_t  # 0-based position among trainable
         # e = 1-based index of the last token in this token's block (the last block may be shorter).
         block_end = torch.minimum((rank // block + 1) * block, count_t)
-        log_w = prefix[end_t] - prefix[start_t + block_end]
+        log_w = prefix.index_select(0, end_t) - prefix.index_select(0, start_t + block_end)
         if cfg.gamma < 1.0:
             log_w = log_w + (count_t - block_end).to(torch.float64) * math.log(cfg.gamma)
 

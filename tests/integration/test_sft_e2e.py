@@ -10,6 +10,7 @@ import math
 import os
 import subprocess
 import sys
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -27,7 +28,7 @@ DATA_CONFIG = {"pad_mode": "no_padding", "truncation": "error", "max_length": 10
 N_ROWS = 16
 
 
-def run_sft(workdir: Path, model: str, train: str, *overrides: str, nproc: int = 1, steps: int = 1):
+def run_sft(workdir: Path, model: str, train: str, *overrides: str, nproc: int = 1, steps: int = 1, batch: int = N_ROWS):
     """Run the entry point; returns (CompletedProcess, [metrics dict per step])."""
     workdir.mkdir(parents=True, exist_ok=True)
     log = workdir / "metrics.jsonl"
@@ -39,7 +40,7 @@ def run_sft(workdir: Path, model: str, train: str, *overrides: str, nproc: int =
         "trainer.device=cpu",
         f"model.path={model}",
         f"data.train_files={train}",
-        f"data.train_batch_size={N_ROWS}",
+        f"data.train_batch_size={batch}",
         "data.max_token_len_per_gpu=128",  # several micro-batches per step
         "data.num_workers=0",
         "+engine.mixed_precision.param_dtype=fp32",  # exact comparisons: no bf16 autocast
@@ -75,19 +76,26 @@ def own_data(tiny_models, raw_parquet, tmp_path_factory):
     return str(out)
 
 
-def offline_step1(model_path, train, objective, variant, gamma, block_size, ratio_clip, log_weight_clip):
-    """Step-1 loss and PEAR metrics from the initial model, by plain loops (independent of pear_verl.losses)."""
+def trainable_log_probs(model_path, train) -> list[list[float]]:
+    """log π(y_t) of every trainable token of every row, one plain forward per row."""
     tokenizer = AutoTokenizer.from_pretrained(model_path)
-    model = AutoModelForCausalLM.from_pretrained(model_path, torch_dtype=torch.float32).eval()
+    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32).eval()
     dataset = PearSFTDataset(train, tokenizer, {**DATA_CONFIG, "behavior_log_probs_key": None})
-    behavior = pd.read_parquet(train)[BEHAVIOR_KEY]
-    total, weights, deltas, bases = 0.0, [], [], []
+    rows = []
     for i in range(len(dataset)):
         sample = dataset.tokenize(i)
         ids, mask = sample["input_ids"], sample["loss_mask"].bool()
         with torch.no_grad():
             logp = torch.log_softmax(model(input_ids=ids[None]).logits[0].double(), -1)
-        lp = [logp[t - 1, ids[t]].item() for t in range(1, len(ids)) if mask[t]]
+        rows.append([logp[t - 1, ids[t]].item() for t in range(1, len(ids)) if mask[t]])
+    return rows
+
+
+def offline_step1(model_path, train, objective, variant, gamma, block_size, ratio_clip, log_weight_clip):
+    """Step-1 loss and PEAR metrics from the initial model, by plain loops (independent of pear_verl.losses)."""
+    behavior = pd.read_parquet(train)[BEHAVIOR_KEY]
+    total, weights, deltas, bases = 0.0, [], [], []
+    for i, lp in enumerate(trainable_log_probs(model_path, train)):
         blp = list(behavior[i])
         logw = reference_log_weights([lp], [blp], [[True] * len(lp)], variant, gamma, block_size, ratio_clip, log_weight_clip)[0]
         for t in range(len(lp)):
@@ -153,12 +161,19 @@ def test_own_log_probs_reproduce_plain_sft(tiny_models, own_data, tmp_path):
 
 def test_trains_and_exports_a_reloadable_hf_checkpoint(tiny_models, teacher_data, tmp_path):
     metrics = checked(
-        run_sft(tmp_path, tiny_models["student"], teacher_data, "checkpoint.save_contents=[model,optimizer,extra,hf_model]", steps=3)
+        run_sft(
+            tmp_path, tiny_models["student"], teacher_data,
+            "checkpoint.save_contents=[model,optimizer,extra,hf_model]", f"data.val_files={teacher_data}", steps=3,
+        )
     )
-    assert [round(m["train/lr"], 9) for m in metrics] and len(metrics) == 3
+    assert sum("train/loss" in m for m in metrics) == 3
     hf_dir = tmp_path / "ckpt" / "global_step_3" / "huggingface"
-    trained = AutoModelForCausalLM.from_pretrained(hf_dir, torch_dtype=torch.float32)
-    initial = AutoModelForCausalLM.from_pretrained(tiny_models["student"], torch_dtype=torch.float32)
+    # val/loss is the *unweighted* NLL of the final model on the validation rows (one val batch).
+    val_lp = trainable_log_probs(str(hf_dir), teacher_data)
+    want_val = -sum(map(sum, val_lp)) / sum(map(len, val_lp))
+    assert [m["val/loss"] for m in metrics if "val/loss" in m] == [pytest.approx(want_val, rel=2e-4)]
+    trained = AutoModelForCausalLM.from_pretrained(hf_dir, dtype=torch.float32)
+    initial = AutoModelForCausalLM.from_pretrained(tiny_models["student"], dtype=torch.float32)
     changed = [n for n, p in trained.named_parameters() if not torch.equal(p, initial.state_dict()[n])]
     assert changed, "training changed no parameter"
     tokenizer = AutoTokenizer.from_pretrained(hf_dir)
@@ -183,3 +198,14 @@ def test_bad_data_fails_before_training(tiny_models, teacher_data, tmp_path):
     assert proc.returncode != 0 and not metrics
     assert f"{bad}: row 5: field '{BEHAVIOR_KEY}'" in proc.stdout + proc.stderr
     assert not (tmp_path / "ckpt").exists()
+
+
+def test_killed_run_resumes_from_its_checkpoint(tiny_models, teacher_data, tmp_path):
+    """verl's resume (trainer.resume_mode=auto) works unchanged under PearSFTTrainer."""
+    run = partial(run_sft, tmp_path, tiny_models["student"], teacher_data, "trainer.save_freq=1", batch=4)
+    first = checked(run(steps=2))
+    assert sum("train/loss" in m for m in first) == 2
+    resumed = checked(run(steps=4))
+    log = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert [entry["step"] for entry in log] == [3, 4] and len(resumed) == 2
+    assert (tmp_path / "ckpt" / "global_step_4").is_dir()
