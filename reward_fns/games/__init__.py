@@ -1,0 +1,142 @@
+"""Procedurally generated reasoning games with verifiers, and the open registry they live in.
+
+A game is one class implementing `Game` (generate / prompt / solve / check), registered with
+`@register_game`. Third-party packages register theirs through the `pear_verl.games` entry-point
+group (`[project.entry-points."pear_verl.games"] mygame = "my_pkg.my_game"`: importing the module
+runs its `@register_game`). RL data rows carry `data_source = "game/<name>"` and the puzzle as JSON in
+`reward_model.ground_truth`; `reward_fns.compute_score` routes them to `score_game`.
+
+Run: `python -m reward_fns.games` lists the registered games with an example prompt each.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import json
+import logging
+import random
+import re
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from typing import Any, ClassVar
+
+from reward_fns.result import reward_result
+
+ENTRY_POINT_GROUP = "pear_verl.games"
+BUILTIN_GAMES = ("countdown", "game24", "sudoku", "knights_knaves", "maze", "cryptarithm")
+MAX_RESPONSE_CHARS = 200_000  # answers are looked for in the tail only
+MAX_ANSWER_CHARS = 2_000
+_ANSWER_TAG = re.compile(r"<answer>(.*?)</answer>", re.DOTALL | re.IGNORECASE)
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    correct: bool
+    partial: float = 0.0  # share of the answer that is right, in [0, 1]; used with partial credit
+
+
+class Game(ABC):
+    """One game: a seeded generator with difficulty knobs, a prompt, a solver and a verifier.
+
+    Puzzles are JSON-serialisable dicts holding everything `check` needs (they are stored as the RL
+    ground truth). Answers are the text inside the response's last <answer>...</answer>.
+    """
+
+    name: ClassVar[str]
+    knobs: ClassVar[dict[str, Any]] = {}  # difficulty knobs and their defaults
+
+    @abstractmethod
+    def generate(self, rng: random.Random, **knobs) -> dict:
+        """A new puzzle (every knob has a default in `knobs`)."""
+
+    @abstractmethod
+    def prompt(self, puzzle: dict) -> str:
+        """The user message, asking for the answer in <answer></answer> tags in a stated format."""
+
+    @abstractmethod
+    def solve(self, puzzle: dict) -> str:
+        """A reference answer (the text that belongs inside <answer></answer>)."""
+
+    @abstractmethod
+    def check(self, puzzle: dict, answer: str) -> Verdict:
+        """Verify an extracted answer. Must not raise on any string, and must stay fast on long ones."""
+
+    def extract_answer(self, response: str):
+        tail = response[-MAX_RESPONSE_CHARS:]
+        found = _ANSWER_TAG.findall(tail)
+        if not found:
+            return None
+        answer = found[-1].strip()
+        return answer if len(answer) <= MAX_ANSWER_CHARS else None
+
+
+_REGISTRY: dict[str, Game] = {}
+
+
+def register_game(cls: type[Game]) -> type[Game]:
+    """Class decorator: make `cls` available as data_source "game/<cls.name>"."""
+    if not getattr(cls, "name", None) or not re.fullmatch(r"[a-z0-9_]+", cls.name):
+        raise ValueError(f"{cls.__name__}.name must be a lowercase identifier, got {getattr(cls, 'name', None)!r}")
+    if cls.name in _REGISTRY and type(_REGISTRY[cls.name]) is not cls:
+        raise ValueError(f"game {cls.name!r} is already registered by {type(_REGISTRY[cls.name]).__name__}")
+    _REGISTRY[cls.name] = cls()
+    return cls
+
+
+@functools.lru_cache(maxsize=1)
+def _load_all() -> None:
+    for name in BUILTIN_GAMES:
+        importlib.import_module(f"reward_fns.games.{name}")
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            ep.load()
+        except Exception:  # a broken third-party game must not take the others down
+            logger.exception("could not load game plugin %r", ep.name)
+
+
+def get_game(name: str) -> Game:
+    _load_all()
+    if name not in _REGISTRY:
+        raise KeyError(f"unknown game {name!r}; registered: {sorted(_REGISTRY)}")
+    return _REGISTRY[name]
+
+
+def game_names() -> list[str]:
+    _load_all()
+    return sorted(_REGISTRY)
+
+
+@functools.lru_cache(maxsize=8192)
+def _puzzle(ground_truth: str) -> dict:
+    return json.loads(ground_truth)  # GRPO scores n responses per prompt: parse each puzzle once
+
+
+def score_game(name: str, solution_str, ground_truth, partial_credit: bool = False, format_weight: float = 0.0) -> dict:
+    """Reward for one response to a game puzzle: (1 − w)·(1 | partial | 0) + w·format_ok."""
+    if not isinstance(solution_str, str):
+        return reward_result(error=f"bad response type: {type(solution_str).__name__}")
+    try:
+        game = get_game(name)
+        puzzle = ground_truth if isinstance(ground_truth, dict) else _puzzle(str(ground_truth))
+    except (KeyError, ValueError) as err:
+        return reward_result(error=str(err))
+    answer = game.extract_answer(solution_str)
+    if answer is None:
+        return reward_result(error="no <answer> found")
+    verdict = game.check(puzzle, answer)
+    acc = 1.0 if verdict.correct else 0.0
+    value = acc if verdict.correct or not partial_credit else min(max(verdict.partial, 0.0), 1.0)
+    return reward_result((1 - format_weight) * value + format_weight, acc, True, answer)
+
+
+def answer_instruction(format_hint: str) -> str:
+    return f"Think it through, then give only the final answer inside <answer></answer> tags, {format_hint}"
+
+
+if __name__ == "__main__":
+    for game_name in game_names():
+        game = get_game(game_name)
+        print(f"== game/{game_name}  knobs={game.knobs}\n{game.prompt(game.generate(random.Random(0)))}\n")

@@ -1,0 +1,280 @@
+"""Math answers: extract the final answer from a response and decide equivalence with the gold answer.
+
+Why: GRPO on math needs a reward that is right (no credit for "1331 and 1728" when the answer is 1728,
+none for 1/2^98 when it is 1/2^99), fast, and safe on adversarial text.
+
+Pipeline for one response:
+1. `extract_answer` (in the caller's process; linear-time string scanning, bounded lengths):
+   the last `\\boxed{...}` / `\\fbox{...}`, else the configured fallbacks ("answer_line":
+   "Answer: X" / "final answer is X"; "last_number"). Markdown bold and `$` are stripped.
+2. A literal fast path: identical after whitespace/`$` normalisation -> correct, no parsing.
+3. `equivalent(gold, pred)` in a `BoundedPool` worker (hard timeout + memory cap): math-verify
+   parses both sides (LaTeX or plain expressions) and verifies; a numeric agreement check then
+   rejects math-verify's 6-decimal rounding traps (1/2^99 vs 1/2^98); percent golds also accept the
+   fraction (50% <-> 0.5). If math-verify cannot parse a side, a sympy comparison of a whitelisted
+   arithmetic AST is the fallback (never `eval`/`sympify` on model text).
+
+Run: `python -m reward_fns.math_answer "<gold>" "<response>"` prints the score dict.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+import threading
+from dataclasses import dataclass
+from typing import Optional
+
+from reward_fns.result import reward_result
+from reward_fns.sandbox import BoundedPool
+
+MAX_ANSWER_CHARS = 1000
+MAX_SCAN_CHARS = 20_000  # fallbacks look at the tail only: final answers sit at the end
+DEFAULT_TIMEOUT_S = 0.8  # per check; keeps the worst case under 1 s
+_BOXED = re.compile(r"\\(?:boxed|fbox)\s*")
+_ANSWER_LINE = re.compile(r"\b(?:final\s+answer|answer)\s*(?:is\b|:|=)\s*:?\s*(.+)", re.IGNORECASE)
+_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?|-?\.\d+")
+_DECIMAL = re.compile(r"^-?\d*\.(\d+)$")
+FALLBACKS = ("answer_line", "last_number")
+
+
+@dataclass(frozen=True)
+class Extraction:
+    answer: Optional[str]
+    source: str  # "boxed", a fallback name, or "none"
+
+
+def _boxed_content(text: str) -> Optional[str]:
+    """Content of the last \\boxed{...} (balanced braces), or of \\boxed X without braces."""
+    starts = [m.end() for m in _BOXED.finditer(text)]
+    for start in reversed(starts):
+        if start < len(text) and text[start] == "{":
+            depth = 0
+            for i in range(start, min(len(text), start + MAX_ANSWER_CHARS + 2)):
+                depth += {"{": 1, "}": -1}.get(text[i], 0)
+                if depth == 0:
+                    return text[start + 1 : i]
+            continue  # unbalanced or too long: try an earlier box
+        token = re.match(r"[^\s$]+", text[start : start + MAX_ANSWER_CHARS])
+        if token:
+            return token.group(0)
+    return None
+
+
+_BOLD = re.compile(r"\*\*([^*]+)\*\*")
+
+
+def _clean(answer: str) -> str:
+    """Strip markdown bold, `$` and a final full stop, in any nesting ("**$42$**.")."""
+    answer, previous = _BOLD.sub(r"\1", answer), None
+    while answer != previous:
+        previous, answer = answer, answer.strip().strip("*").strip("$").rstrip(".")
+    return answer
+
+
+def extract_answer(text: str, fallbacks: tuple[str, ...] = ("answer_line",)) -> Extraction:
+    boxed = _boxed_content(text)
+    if boxed is not None and boxed.strip():
+        return Extraction(_clean(boxed), "boxed")
+    tail = text[-MAX_SCAN_CHARS:]
+    for name in fallbacks:
+        if name == "answer_line":
+            for line in reversed(tail.splitlines()):
+                match = _ANSWER_LINE.search(_BOLD.sub(r"\1", line))
+                if match and _clean(match.group(1)):
+                    return Extraction(_clean(match.group(1))[:MAX_ANSWER_CHARS], name)
+        elif name == "last_number":
+            numbers = _NUMBER.findall(tail)
+            if numbers:
+                return Extraction(numbers[-1].replace(",", ""), name)
+        else:
+            raise ValueError(f"unknown answer fallback {name!r}; choose from {FALLBACKS}")
+    return Extraction(None, "none")
+
+
+def literal_key(answer: str) -> str:
+    """Normalisation for the exact-match fast path (whitespace, `$`, `\\left/\\right`, `\\!`)."""
+    answer = answer.replace("\\left", "").replace("\\right", "").replace("\\!", "").replace("$", "")
+    return re.sub(r"\s+", "", answer)
+
+
+# ---- the part that runs inside the bounded worker --------------------------------------------------
+
+def _parse(text: str):
+    from math_verify import ExprExtractionConfig, LatexExtractionConfig, parse
+
+    wrapped = text if "$" in text or "\\(" in text else f"${text}$"
+    return parse(
+        wrapped,
+        extraction_config=[LatexExtractionConfig(boxed_match_priority=0), ExprExtractionConfig()],
+        parsing_timeout=None,  # the worker's process-level timeout bounds us instead of SIGALRM
+    )
+
+
+def _decimals(literal: str) -> Optional[int]:
+    match = _DECIMAL.match(literal.strip().replace(" ", ""))
+    return len(match.group(1)) if match else None
+
+
+def _numbers_agree(gold, pred, gold_text: str, pred_text: str) -> bool:
+    """After math-verify says "equal": numbers must agree in *relative* terms, or within the rounding
+    of a decimal literal's own digits (0.333333 ~ 1/3, but 1/2^98 !~ 1/2^99)."""
+    import sympy
+
+    exprs = (gold, pred)
+    if not all(isinstance(e, sympy.Expr) and e.is_number for e in exprs):
+        return True  # sets, intervals, equations, symbols: math-verify's structural verdict stands
+    a, b = (complex(sympy.N(e, 30)) for e in exprs)
+    diff, scale = abs(a - b), max(abs(a), abs(b))
+    if diff <= 1e-9 * scale or scale == 0:
+        return True
+    digits = [d for d in (_decimals(gold_text), _decimals(pred_text)) if d is not None]
+    return bool(digits) and diff <= 0.5 * 10 ** (-min(digits)) * (1 + 1e-9)
+
+
+_SCIENTIFIC = re.compile(r"^(-?\d+(?:\.\d+)?)[eE]([+-]?\d{1,3})$")
+
+
+def _readings(text: str) -> list[tuple[list, str]]:
+    """(math-verify parse, literal) readings of one side; "50%" is read as 50 and as 50/100."""
+    scientific = _SCIENTIFIC.match(text.strip())
+    if scientific:  # 1e6 / 2.5E-3: LaTeX would read the "e" as Euler's number
+        text = f"{scientific.group(1)} \\times 10^{{{scientific.group(2)}}}"
+    readings = [(_parse(text), text)]
+    plain = _plain_expression(text)
+    if plain is not None:  # 3*pi, sqrt(2)/2, 2**3: plain-text arithmetic, read exactly
+        readings.append(([plain, text], text))
+    if "%" in text:
+        readings.append((_parse(text.replace("\\%", "").replace("%", "") + "/100"), ""))
+    return readings
+
+
+def equivalent(gold: str, pred: str) -> bool:
+    """True if `pred` is mathematically the gold answer. Runs inside a sandbox worker."""
+    from math_verify import verify
+
+    golds, preds = _readings(gold), _readings(pred)
+    if not (golds[0][0] and preds[0][0]):
+        return sympy_equal(gold, pred)
+    return any(
+        g and p and verify(g, p, timeout_seconds=None) and _numbers_agree(g[0], p[0], g_text, p_text)
+        for g, g_text in golds
+        for p, p_text in preds
+    )
+
+
+_FUNCS = {"sqrt", "exp", "log", "ln", "sin", "cos", "tan"}
+_NAMES = {"pi", "e", "E", "i", "I"}
+MAX_EXPONENT = 1000
+
+
+def _to_sympy(node):
+    import sympy
+
+    if isinstance(node, ast.Expression):
+        return _to_sympy(node.body)
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+        return sympy.nsimplify(node.value) if isinstance(node.value, float) else sympy.Integer(node.value)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        value = _to_sympy(node.operand)
+        return -value if isinstance(node.op, ast.USub) else value
+    if isinstance(node, ast.BinOp):
+        left, right = _to_sympy(node.left), _to_sympy(node.right)
+        ops = {ast.Add: lambda: left + right, ast.Sub: lambda: left - right, ast.Mult: lambda: left * right, ast.Div: lambda: left / right}
+        if type(node.op) in ops:
+            return ops[type(node.op)]()
+        if isinstance(node.op, ast.Pow):
+            if not (right.is_number and abs(complex(right)) <= MAX_EXPONENT):
+                raise ValueError("exponent too large")
+            return left**right
+    if isinstance(node, ast.Name) and node.id in _NAMES:
+        return {"pi": sympy.pi, "e": sympy.E, "E": sympy.E, "i": sympy.I, "I": sympy.I}[node.id]
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCS and len(node.args) == 1 and not node.keywords:
+        fn = {"ln": "log"}.get(node.func.id, node.func.id)
+        return getattr(sympy, fn)(_to_sympy(node.args[0]))
+    raise ValueError(f"unsupported syntax: {type(node).__name__}")
+
+
+def _plain_expression(text: str):
+    """`text` as a sympy expression if it is whitelisted plain arithmetic (no LaTeX), else None."""
+    if "\\" in text or len(text) > 200:
+        return None
+    try:
+        return _to_sympy(ast.parse(text.replace("^", "**"), mode="eval"))
+    except (SyntaxError, ValueError, TypeError, RecursionError, MemoryError, ZeroDivisionError):
+        return None
+
+
+def sympy_equal(gold: str, pred: str) -> bool:
+    """Fallback when math-verify reads nothing: both sides as whitelisted arithmetic (numbers,
+    + - * / ^, pi, e, i, sqrt, exp, log, sin, cos, tan)."""
+    import sympy
+
+    a, b = _plain_expression(gold.replace("\\pi", "pi")), _plain_expression(pred.replace("\\pi", "pi"))
+    if a is None or b is None:
+        return False
+    if sympy.simplify(a - b) == 0:
+        return True
+    return bool(a.is_number and b.is_number and abs(complex(sympy.N(a - b, 30))) <= 1e-9 * max(abs(complex(sympy.N(a, 30))), 1e-300))
+
+
+# ---- the reward ------------------------------------------------------------------------------------
+
+_POOL: Optional[BoundedPool] = None
+_POOL_LOCK = threading.Lock()
+
+
+def _pool(memory_mb: int) -> BoundedPool:
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = BoundedPool(
+                "reward_fns.math_answer:equivalent", memory_mb=memory_mb, warmup_args=("\\frac{1}{2}", "0.5")
+            )
+        return _POOL
+
+
+def gold_answer(ground_truth) -> str:
+    text = str(ground_truth)
+    boxed = _boxed_content(text)
+    return _clean(boxed if boxed is not None else text)
+
+
+def score_math(
+    solution_str: str,
+    ground_truth,
+    *,
+    answer_fallbacks: tuple[str, ...] = ("answer_line",),
+    format_weight: float = 0.0,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    memory_mb: int = 1024,
+) -> dict:
+    """Reward for one math response: score = (1 − w)·acc + w·format_ok with w = `format_weight`
+    (format_ok: the answer was given in \\boxed{}). Never raises on bad input; errors are reported."""
+    if not isinstance(solution_str, str) or not isinstance(ground_truth, (str, int, float)) or isinstance(ground_truth, bool):
+        return reward_result(error=f"bad input types: {type(solution_str).__name__}, {type(ground_truth).__name__}")
+    gold = gold_answer(ground_truth)
+    found = extract_answer(solution_str, tuple(answer_fallbacks))
+    pred, error, acc = found.answer or "", "", 0.0
+    if found.answer is None:
+        error = "no answer found"
+    elif len(pred) > MAX_ANSWER_CHARS:
+        error = "answer too long"
+    elif literal_key(pred) == literal_key(gold):
+        acc = 1.0
+    else:
+        outcome = _pool(memory_mb).call(gold, pred, timeout_s=timeout_s)
+        acc, error = float(outcome.ok and bool(outcome.value)), outcome.error
+    format_ok = found.source == "boxed"
+    return reward_result((1 - format_weight) * acc + format_weight * format_ok, acc, format_ok, pred, error)
+
+
+def main() -> None:
+    from reward_fns import compute_score
+
+    print(compute_score(data_source="math", solution_str=sys.argv[2], ground_truth=sys.argv[1]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,216 @@
+"""Run a function under hard time and memory bounds, in a pool of reusable worker processes.
+
+Why: symbolic checking (math-verify, sympy) of model-written answers can hang or eat memory on
+adversarial input (power towers, giant factorials). verl calls reward functions from thread pools,
+asyncio executors and Ray actors, where signal-based timeouts (SIGALRM) do not work. A separate
+process can always be killed: each call goes to an idle worker over a socket; if no answer comes in
+time the worker is SIGKILLed, replaced, and the call reports "timeout".
+
+Workers are forked by a *zygote*: a fresh `python -m reward_fns.sandbox` process (started once, with
+no state of the caller — not its threads, not its `__main__`) that imports the target module and forks
+a worker on request, passing the worker's socket back over a Unix socket. A replacement therefore
+costs milliseconds, not an interpreter start. Each worker caps its address space (`RLIMIT_AS`). If the
+caller exits, the zygote and workers see EOF and exit too.
+
+Use: `pool = BoundedPool("reward_fns.math_answer:equivalent")`, then
+`pool.call(gold, pred, timeout_s=2.0)` -> `CallResult(ok, value, error)`. Thread-safe.
+"""
+
+from __future__ import annotations
+
+import atexit
+import importlib
+import json
+import os
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any, Optional
+
+
+@dataclass(frozen=True)
+class CallResult:
+    ok: bool
+    value: Any = None
+    error: str = ""  # "timeout", "memory", "worker died", or the exception's text
+
+
+def _resolve(target: str):
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+# ---- zygote and worker side ------------------------------------------------------------------------
+
+def _serve(conn: Connection, fn, memory_mb: int) -> None:
+    """Worker loop: args -> ("ok", value) | ("error", text), until the caller hangs up."""
+    if memory_mb > 0:
+        with open("/proc/self/statm") as f:
+            current = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        limit = current + memory_mb * 2**20
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    while True:
+        try:
+            args = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            reply = ("ok", fn(*args))
+        except MemoryError:
+            reply = ("error", "memory")
+        except RecursionError:
+            reply = ("error", "recursion")
+        except Exception as err:  # the checker's own failure on odd input: report, keep serving
+            reply = ("error", f"{type(err).__name__}: {err}"[:300])
+        try:
+            conn.send(reply)
+        except (OSError, ValueError):
+            return
+
+
+def _zygote_main(target: str, memory_mb: int, control_fd: int, warmup: str) -> None:
+    fn = _resolve(target)  # imported once, inherited by every fork
+    if warmup:
+        fn(*json.loads(warmup))  # warm caches (sympy's are large) once, for every worker
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped automatically
+    control = socket.socket(fileno=control_fd)
+    while control.recv(1) == b"F":
+        parent_end, child_end = socket.socketpair()
+        pid = os.fork()
+        if pid == 0:
+            control.close()
+            parent_end.close()
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            try:
+                _serve(Connection(child_end.detach()), fn, memory_mb)
+            finally:
+                os._exit(0)
+        child_end.close()
+        socket.send_fds(control, [str(pid).encode()], [parent_end.fileno()])
+        parent_end.close()
+
+
+# ---- caller side ------------------------------------------------------------------------------------
+
+class _Worker:
+    def __init__(self, pid: int, fd: int):
+        self.pid, self.conn = pid, Connection(fd)
+
+    def kill(self) -> None:
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.conn.close()
+
+
+class BoundedPool:
+    """Up to `max_workers` worker processes running `target` ("module:function")."""
+
+    def __init__(
+        self,
+        target: str,
+        max_workers: int = 4,
+        memory_mb: int = 1024,
+        start_timeout_s: float = 120.0,
+        warmup_args: tuple = (),
+    ):
+        self.target, self.memory_mb, self.start_timeout_s = target, memory_mb, start_timeout_s
+        self.warmup = json.dumps(list(warmup_args)) if warmup_args else ""
+        self._zygote: Optional[subprocess.Popen] = None
+        self._control: Optional[socket.socket] = None
+        self._zygote_lock = threading.Lock()
+        self._idle: list[_Worker] = []
+        self._count, self._max = 0, max_workers
+        self._cond = threading.Condition()
+        atexit.register(self.close)
+
+    def _start_zygote(self) -> None:
+        ours, theirs = socket.socketpair()
+        self._zygote = subprocess.Popen(
+            [sys.executable, "-m", "reward_fns.sandbox", self.target, str(self.memory_mb), str(theirs.fileno()), self.warmup],
+            pass_fds=[theirs.fileno()],
+            stdin=subprocess.DEVNULL,
+        )
+        theirs.close()
+        self._control = ours
+
+    def _fork_worker(self) -> _Worker:
+        with self._zygote_lock:
+            for attempt in range(2):  # a dead zygote (e.g. killed by the kernel) is restarted once
+                if self._zygote is None or self._zygote.poll() is not None:
+                    self._start_zygote()
+                try:
+                    self._control.settimeout(self.start_timeout_s)
+                    self._control.sendall(b"F")
+                    message, fds, _, _ = socket.recv_fds(self._control, 32, 1)
+                    if fds:
+                        return _Worker(int(message), fds[0])
+                except OSError:
+                    pass
+                self._stop_zygote()
+        raise RuntimeError(f"sandbox for {self.target} could not start a worker")
+
+    def _acquire(self) -> _Worker:
+        with self._cond:
+            while not self._idle and self._count >= self._max:
+                self._cond.wait()
+            if self._idle:
+                return self._idle.pop()
+            self._count += 1
+        try:
+            return self._fork_worker()
+        except BaseException:
+            self._release(None)
+            raise
+
+    def _release(self, worker: Optional[_Worker]) -> None:
+        with self._cond:
+            if worker is None:
+                self._count -= 1
+            else:
+                self._idle.append(worker)
+            self._cond.notify()
+
+    def call(self, *args, timeout_s: float = 2.0) -> CallResult:
+        """Run target(*args) in a worker; never raises for the target's misbehaviour."""
+        worker = self._acquire()
+        deadline = time.monotonic() + timeout_s
+        try:
+            worker.conn.send(args)
+            if worker.conn.poll(max(0.0, deadline - time.monotonic())):
+                status, value = worker.conn.recv()
+                self._release(worker)
+                return CallResult(True, value) if status == "ok" else CallResult(False, error=value)
+            error = "timeout"
+        except (EOFError, OSError):  # the worker died, e.g. killed by the kernel for memory
+            error = "worker died"
+        worker.kill()
+        self._release(None)
+        return CallResult(False, error=error)
+
+    def _stop_zygote(self) -> None:
+        if self._control is not None:
+            self._control.close()
+        if self._zygote is not None and self._zygote.poll() is None:
+            self._zygote.kill()
+            self._zygote.wait(timeout=5)
+        self._zygote = self._control = None
+
+    def close(self) -> None:
+        with self._cond:
+            idle, self._idle = self._idle, []
+        for worker in idle:
+            worker.kill()
+        with self._zygote_lock:
+            self._stop_zygote()
+
+
+if __name__ == "__main__":
+    _zygote_main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])

@@ -1,0 +1,92 @@
+"""The math checker on a hand-labelled corpus, plus extraction, format reward and input handling."""
+
+import threading
+
+import pytest
+
+from reward_fns import compute_score
+from reward_fns.math_answer import extract_answer, gold_answer
+from tests.unit.reward_fns.math_corpus import CASES
+
+
+def test_corpus_is_large_and_covers_every_category():
+    categories = {c for c, *_ in CASES}
+    assert len(CASES) >= 200
+    assert {"latex", "fractions", "decimals", "percent", "intervals", "sets", "units", "equations", "traps"} <= categories
+    assert sum(ok for *_, ok in CASES) > 60 and sum(not ok for *_, ok in CASES) > 60  # both labels well represented
+
+
+@pytest.mark.parametrize("category,gold,response,expected", CASES, ids=[f"{c}-{i}" for i, (c, *_) in enumerate(CASES)])
+def test_corpus(category, gold, response, expected):
+    result = compute_score(data_source="math", solution_str=response, ground_truth=gold)
+    assert result["acc"] == float(expected), (gold, response, result)
+    assert result["score"] == result["acc"]  # format reward is off by default
+
+
+@pytest.mark.parametrize(
+    "text,answer,source",
+    [
+        ("x \\boxed{1} y \\boxed{\\frac{a}{b}} z", "\\frac{a}{b}", "boxed"),
+        ("\\boxed{\\{1, 2\\}}", "\\{1, 2\\}", "boxed"),
+        ("The final answer is $42$.", "42", "answer_line"),
+        ("**Answer:** 2**3", "2**3", "answer_line"),
+        ("no answer here", None, "none"),
+        ("\\boxed{unbalanced", None, "none"),
+    ],
+)
+def test_extraction(text, answer, source):
+    found = extract_answer(text)
+    assert (found.answer, found.source) == (answer, source)
+
+
+def test_last_number_fallback_is_opt_in():
+    assert extract_answer("so we get 12 apples").answer is None
+    assert extract_answer("so we get 1,234 apples", ("answer_line", "last_number")).answer == "1234"
+    result = compute_score("gsm8k", "so we get 12 apples", "12", answer_fallbacks=["last_number"])
+    assert result["acc"] == 1.0 and result["format_ok"] == 0.0
+
+
+def test_boxed_ground_truth_is_unwrapped():
+    assert gold_answer("\\boxed{\\frac{1}{2}}") == "\\frac{1}{2}"
+    assert compute_score("math", "\\boxed{0.5}", "The answer is \\boxed{\\frac12}")["acc"] == 1.0
+    assert compute_score("math", "\\boxed{12}", 12)["acc"] == 1.0  # numeric ground truth
+
+
+def test_format_weight():
+    right_boxed = compute_score("math", "\\boxed{7}", "7", format_weight=0.2)
+    right_plain = compute_score("math", "Answer: 7", "7", format_weight=0.2)
+    wrong_boxed = compute_score("math", "\\boxed{8}", "7", format_weight=0.2)
+    assert right_boxed["score"] == pytest.approx(1.0)
+    assert right_plain["score"] == pytest.approx(0.8) and right_plain["format_ok"] == 0.0
+    assert wrong_boxed["score"] == pytest.approx(0.2)
+
+
+def test_every_result_has_the_same_keys_and_types():
+    results = [
+        compute_score("math", "\\boxed{1}", "1"),
+        compute_score("math", None, "1"),
+        compute_score("math", "x", None),
+        compute_score("game/countdown", "<answer>1+1</answer>", '{"numbers": [1, 1], "target": 2, "use_all": true}'),
+        compute_score("game/no_such_game", "x", "{}"),
+    ]
+    for result in results:
+        assert list(result) == ["score", "acc", "format_ok", "pred", "error"]
+        assert [type(v) for v in result.values()] == [float, float, float, str, str]
+    assert "unknown game" in results[-1]["error"]
+
+
+def test_concurrent_calls_from_threads():
+    """verl calls compute_score from executor threads: results must not get mixed up."""
+    jobs = [(f"\\boxed{{{i}/{i + 1}}}", f"\\frac{{{i}}}{{{i + 1}}}", True) for i in range(1, 13)]
+    jobs += [(f"\\boxed{{{i + 1}/{i}}}", f"\\frac{{{i}}}{{{i + 1}}}", False) for i in range(1, 13)]
+    results = [None] * len(jobs)
+
+    def run(k):
+        results[k] = compute_score("math", jobs[k][0], jobs[k][1])["acc"]
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(len(jobs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [float(ok) for *_, ok in jobs]

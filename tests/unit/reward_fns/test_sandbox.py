@@ -1,0 +1,61 @@
+"""BoundedPool: hard timeouts and memory caps that work from threads, with workers replaced."""
+
+import os
+import threading
+import time
+
+import pytest
+
+from reward_fns.sandbox import BoundedPool
+
+
+@pytest.fixture(scope="module")
+def pool():
+    p = BoundedPool("tests.unit.reward_fns.sandbox_targets:run", max_workers=2, memory_mb=256)
+    yield p
+    p.close()
+
+
+def test_returns_values_and_reports_exceptions(pool):
+    assert pool.call("add", 2, 3).value == 5
+    failed = pool.call("raise", "boom")
+    assert not failed.ok and "ValueError: boom" in failed.error
+    assert pool.call("add", 1, 1).value == 2  # the worker survived the exception
+
+
+def test_timeout_kills_and_replaces_the_worker(pool):
+    start = time.monotonic()
+    result = pool.call("sleep", 30, timeout_s=0.3)
+    assert not result.ok and result.error == "timeout"
+    assert time.monotonic() - start < 1.5
+    assert pool.call("add", 4, 4).value == 8
+
+
+def test_memory_cap(pool):
+    result = pool.call("allocate_mb", 2048, timeout_s=10)
+    assert not result.ok and result.error in ("memory", "worker died")
+    assert pool.call("add", 0, 7).value == 7
+
+
+def test_a_crashing_worker_is_replaced(pool):
+    result = pool.call("exit", timeout_s=5)
+    assert not result.ok and result.error == "worker died"
+    assert pool.call("add", 1, 2).value == 3
+
+
+def test_workers_are_separate_processes(pool):
+    assert pool.call("pid").value != os.getpid()
+
+
+def test_threads_share_the_pool(pool):
+    out = {}
+
+    def work(i):
+        out[i] = pool.call("add", i, i).value
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert out == {i: 2 * i for i in range(16)}
