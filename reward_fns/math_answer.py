@@ -30,6 +30,7 @@ from reward_fns.result import reward_result
 from reward_fns.sandbox import BoundedPool
 
 MAX_ANSWER_CHARS = 1000
+MAX_BOX_TRIES = 5  # a final unbalanced box falls back to up to 4 earlier ones
 MAX_SCAN_CHARS = 20_000  # fallbacks look at the tail only: final answers sit at the end
 DEFAULT_TIMEOUT_S = 0.8  # per check; keeps the worst case under 1 s
 _BOXED = re.compile(r"\\(?:boxed|fbox)\s*")
@@ -48,7 +49,7 @@ class Extraction:
 def _boxed_content(text: str) -> Optional[str]:
     """Content of the last \\boxed{...} (balanced braces), or of \\boxed X without braces."""
     starts = [m.end() for m in _BOXED.finditer(text)]
-    for start in reversed(starts):
+    for start in reversed(starts[-MAX_BOX_TRIES:]):  # bounded: a flood of unclosed boxes stays linear
         if start < len(text) and text[start] == "{":
             depth = 0
             for i in range(start, min(len(text), start + MAX_ANSWER_CHARS + 2)):

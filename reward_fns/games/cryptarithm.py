@@ -1,7 +1,8 @@
 """Cryptarithm: letters stand for distinct digits; find them so that the addition holds (SEND+MORE=MONEY).
 
-Puzzle: {"words": ["SEND", "MORE"], "result": "MONEY", "solution": {"S": 9, ...}}; generated puzzles
-have exactly one solution, and no number starts with 0. The answer is the letter-to-digit mapping,
+Puzzle: {"words": ["SEND", "MORE"], "result": "MONEY", "hints": {"E": 5}, "solution": {"S": 9, ...}}.
+Random additions rarely have one solution, so the generator reveals letters (hints, stated in the
+prompt) until exactly one solution is left; no number starts with 0. The answer is the letter-to-digit mapping,
 e.g. "S=9, E=5, N=6, D=7, M=1, O=0, R=8, Y=2". Correct means a valid solution (any). Partial credit:
 the share of letters mapped as in the unique solution.
 
@@ -19,8 +20,9 @@ from reward_fns.games import Game, Verdict, answer_instruction, register_game
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
-def solutions(words: list[str], result: str, limit: int = 2) -> list[dict[str, int]]:
-    """Up to `limit` solutions, by column-wise backtracking from the least significant digit."""
+def solutions(words: list[str], result: str, limit: int = 2, hints: dict[str, int] | None = None) -> list[dict[str, int]]:
+    """Up to `limit` solutions (respecting the given `hints`), by column-wise backtracking from the
+    least significant digit."""
     width = len(result)
     columns = [[w[-1 - i] for w in words if i < len(w)] for i in range(width)]
     leading = {w[0] for w in words + [result] if len(w) > 1}
@@ -30,8 +32,8 @@ def solutions(words: list[str], result: str, limit: int = 2) -> list[dict[str, i
             if ch not in order:
                 order.append(ch)
     found: list[dict[str, int]] = []
-    assign: dict[str, int] = {}
-    used = [False] * 10
+    assign: dict[str, int] = dict(hints or {})
+    used = [d in assign.values() for d in range(10)]
 
     def column_ok(i: int, carry: int) -> Optional[int]:
         total = carry + sum(assign[ch] for ch in columns[i])
@@ -59,7 +61,7 @@ def solutions(words: list[str], result: str, limit: int = 2) -> list[dict[str, i
         new = [ch for ch in dict.fromkeys(columns[col + 1] + [result[-2 - col]]) if ch not in assign] if col + 1 < width else []
         extend(col + 1, nxt, new)
 
-    first = [ch for ch in dict.fromkeys(columns[0] + [result[-1]])]
+    first = [ch for ch in dict.fromkeys(columns[0] + [result[-1]]) if ch not in assign]
     extend(0, 0, first)
     return found
 
@@ -83,28 +85,33 @@ class Cryptarithm(Game):
     def generate(self, rng: random.Random, **knobs) -> dict:
         k = {**self.knobs, **knobs}
         low, high = 10 ** (k["digits"] - 1), 10 ** k["digits"] - 1
-        while True:
-            numbers = [rng.randint(low, high) for _ in range(k["n_words"])]
-            total = sum(numbers)
-            digits_used = sorted(set("".join(map(str, numbers + [total]))))
-            letters = rng.sample(LETTERS, len(digits_used))
-            code = dict(zip(digits_used, letters))
-            words = ["".join(code[d] for d in str(n)) for n in numbers]
-            result = "".join(code[d] for d in str(total))
-            found = solutions(words, result)
-            if len(found) == 1:
-                return {"words": words, "result": result, "solution": found[0]}
+        numbers = [rng.randint(low, high) for _ in range(k["n_words"])]
+        total = sum(numbers)
+        digits_used = sorted(set("".join(map(str, numbers + [total]))))
+        code = dict(zip(digits_used, rng.sample(LETTERS, len(digits_used))))
+        words = ["".join(code[d] for d in str(n)) for n in numbers]
+        result = "".join(code[d] for d in str(total))
+        truth = {letter: int(digit) for digit, letter in code.items()}
+        hints: dict[str, int] = {}
+        # Random additions rarely have one solution; reveal letters two solutions disagree on until one is left.
+        while len(found := solutions(words, result, hints=hints)) > 1:
+            disagree = sorted(ch for ch in found[0] if found[0][ch] != found[1][ch])
+            letter = rng.choice(disagree)
+            hints[letter] = truth[letter]
+        return {"words": words, "result": result, "hints": hints, "solution": truth}
 
     def prompt(self, puzzle: dict) -> str:
         equation = " + ".join(puzzle["words"]) + " = " + puzzle["result"]
+        hints = ", ".join(f"{ch}={d}" for ch, d in sorted(puzzle["hints"].items()))
+        given = f" You are told that {hints}." if hints else ""
         return (
             f"Solve the cryptarithm {equation}. Each letter stands for a different digit, the same letter for the "
-            "same digit, and no number starts with 0. "
+            f"same digit, and no number starts with 0.{given} "
             + answer_instruction("as letter=digit pairs, for example <answer>A=1, B=2, C=3</answer>.")
         )
 
     def solve(self, puzzle: dict) -> str:
-        (found,) = solutions(puzzle["words"], puzzle["result"], limit=1)
+        (found,) = solutions(puzzle["words"], puzzle["result"], limit=1, hints=puzzle["hints"])
         return ", ".join(f"{ch}={found[ch]}" for ch in sorted(found))
 
     def check(self, puzzle: dict, answer: str) -> Verdict:
@@ -113,6 +120,8 @@ class Cryptarithm(Game):
         partial = sum(mapping.get(ch) == d for ch, d in truth.items()) / len(truth)
         letters = set(truth)
         if set(mapping) != letters or len(set(mapping.values())) != len(mapping):
+            return Verdict(False, partial)
+        if any(mapping[ch] != d for ch, d in puzzle["hints"].items()):
             return Verdict(False, partial)
         if any(mapping[w[0]] == 0 for w in puzzle["words"] + [puzzle["result"]] if len(w) > 1):
             return Verdict(False, partial)

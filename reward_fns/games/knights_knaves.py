@@ -6,7 +6,7 @@ Formulas are small JSON trees: ["is", name, "knight"|"knave"], ["not", f], ["and
 The answer names everyone's role, e.g. "Alice is a knight, Bob is a knave". Partial credit: the share
 of people classified right.
 
-Knobs: n_people (2–8), depth (max formula nesting, 1–2).
+Knobs: n_people (2–8), depth (max formula nesting, 1–3). Speakers may talk about themselves.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import re
 
 from reward_fns.games import Game, Verdict, answer_instruction, register_game
 
+MAX_TRIES = 10_000
 NAMES = ["Alice", "Bob", "Carol", "David", "Emma", "Frank", "Grace", "Henry", "Iris", "Jack"]
 
 
@@ -75,9 +76,9 @@ class KnightsKnaves(Game):
 
     def generate(self, rng: random.Random, **knobs) -> dict:
         k = {**self.knobs, **knobs}
-        while True:
+        for _ in range(MAX_TRIES):
             people = rng.sample(NAMES, k["n_people"])
-            statements = [[p, _random_formula(rng, [q for q in people if q != p] or people, k["depth"])] for p in people]
+            statements = [[p, _random_formula(rng, people, k["depth"])] for p in people]
             solutions = consistent(people, statements)
             if len(solutions) == 1:
                 roles = solutions[0]
@@ -86,6 +87,7 @@ class KnightsKnaves(Game):
                     "statements": statements,
                     "solution": {p: "knight" if roles[p] else "knave" for p in people},
                 }
+        raise ValueError(f"no puzzle with a unique solution found for knobs {k} in {MAX_TRIES} tries")
 
     def prompt(self, puzzle: dict) -> str:
         lines = "\n".join(f"{speaker} says: \"{render(f)}\"." for speaker, f in puzzle["statements"])
