@@ -11,9 +11,6 @@ Run: `python -m pear_verl.scoring IN.parquet OUT.parquet --model DIR [--temperat
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -21,6 +18,7 @@ import torch
 from tqdm import tqdm
 
 from pear_verl.data import BEHAVIOR_KEY, FINGERPRINT_KEY, PearSFTDataset, tokenization_fingerprint
+from pear_verl.io import write_parquet_atomic
 
 
 @torch.no_grad()
@@ -50,20 +48,6 @@ def score_dataset(dataset: PearSFTDataset, model, temperature: float = 1.0) -> t
         values.append(token_log_probs(model, sample["input_ids"], sample["loss_mask"], temperature))
         fingerprints.append(tokenization_fingerprint(sample["input_ids"], sample["loss_mask"]))
     return values, fingerprints
-
-
-def write_parquet_atomic(frame: pd.DataFrame, path: str | Path) -> None:
-    """Write next to `path`, then rename: readers never see a half-written file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        frame.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def score_parquet(in_path, out_path, model_path, temperature: float = 1.0, data_config: dict | None = None) -> None:

@@ -7,7 +7,9 @@ Pipeline for one response:
 1. `extract_answer` (in the caller's process; linear-time string scanning, bounded lengths):
    the last `\\boxed{...}` / `\\fbox{...}`, else the configured fallbacks ("answer_line":
    "Answer: X" / "final answer is X"; "last_number"). Markdown bold and `$` are stripped.
-2. A literal fast path: identical after whitespace/`$` normalisation -> correct, no parsing.
+2. Fast paths without any parser: identical after whitespace/`$` normalisation -> correct; both
+   plain numbers (integers, decimals, a/b, \\frac{a}{b}) -> compared as exact fractions (a decimal
+   that differs still goes on to step 3, which knows rounding).
 3. `equivalent(gold, pred)` in a `BoundedPool` worker (hard timeout + memory cap): math-verify
    parses both sides (LaTeX or plain expressions) and verifies; a numeric agreement check then
    rejects math-verify's 6-decimal rounding traps (1/2^99 vs 1/2^98); percent golds also accept the
@@ -20,9 +22,11 @@ Run: `python -m reward_fns.math_answer "<gold>" "<response>"` prints the score d
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import sys
 import threading
+from fractions import Fraction
 from dataclasses import dataclass
 from typing import Optional
 
@@ -94,6 +98,31 @@ def extract_answer(text: str, fallbacks: tuple[str, ...] = ("answer_line",)) -> 
     return Extraction(None, "none")
 
 
+_INTEGER = r"-?(?:\d{1,3}(?:,\d{3})+|\d+)"
+_EXACT = [
+    re.compile(rf"^({_INTEGER})$"),
+    re.compile(r"^(-?\d*\.\d+)$"),
+    re.compile(r"^(-?\d+)\s*/\s*(\d+)$"),
+    re.compile(r"^(-?)\\[dt]?frac\{(\d+)\}\{(\d+)\}$"),
+]
+
+
+def exact_number(answer: str) -> Optional[Fraction]:
+    """Integers (1,000 grouping allowed), decimals, a/b and \\frac{a}{b} as exact fractions; else None."""
+    text = answer.replace(" ", "")
+    for i, pattern in enumerate(_EXACT):
+        match = pattern.match(text)
+        if not match:
+            continue
+        if i < 2:
+            return Fraction(match.group(1).replace(",", ""))
+        if i == 2:
+            return Fraction(int(match.group(1)), int(match.group(2))) if int(match.group(2)) else None
+        sign = -1 if match.group(1) else 1
+        return sign * Fraction(int(match.group(2)), int(match.group(3))) if int(match.group(3)) else None
+    return None
+
+
 def literal_key(answer: str) -> str:
     """Normalisation for the exact-match fast path (whitespace, `$`, `\\left/\\right`, `\\!`)."""
     answer = answer.replace("\\left", "").replace("\\right", "").replace("\\!", "").replace("$", "")
@@ -102,6 +131,7 @@ def literal_key(answer: str) -> str:
 
 # ---- the part that runs inside the bounded worker --------------------------------------------------
 
+@functools.lru_cache(maxsize=4096)  # GRPO checks n responses against the same gold
 def _parse(text: str):
     from math_verify import ExprExtractionConfig, LatexExtractionConfig, parse
 
@@ -264,6 +294,10 @@ def score_math(
         error = "answer too long"
     elif literal_key(pred) == literal_key(gold):
         acc = 1.0
+    elif (numbers := (exact_number(gold), exact_number(pred)))[0] is not None and numbers[1] is not None and (
+        numbers[0] == numbers[1] or "." not in gold + pred
+    ):
+        acc = float(numbers[0] == numbers[1])  # plain numbers: exact, no parser (decimals may round: below)
     else:
         outcome = _pool(memory_mb).call(gold, pred, timeout_s=timeout_s)
         acc, error = float(outcome.ok and bool(outcome.value)), outcome.error

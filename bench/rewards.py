@@ -1,0 +1,106 @@
+"""Benchmark the reward checkers: throughput on typical outputs, worst-case latency on hostile ones.
+
+- math: typical responses (a long chain of thought ending in \\boxed{}; the labelled corpus answers),
+  ours vs verl's own math-verify scorer (`verl.utils.reward_score.math_verify`) on the same inputs,
+  in the same run, with both scorers' agreement with the corpus labels;
+- games: solver answers and corrupted ones for every built-in game;
+- hostile: the worst latency over `tests/unit/reward_fns/test_hostile.py`'s cases.
+Goals: >= 200 math checks/s/core, >= 5,000 game checks/s/core, worst case <= 1 s.
+One calling thread: the checking runs on one core at a time (the caller or one sandbox worker).
+
+Run: `.venv/bin/python bench/rewards.py [--repeats 3]`
+"""
+
+import argparse
+import json
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from reward_fns import compute_score  # noqa: E402
+from reward_fns.games import BUILTIN_GAMES, get_game  # noqa: E402
+from tests.unit.reward_fns.math_corpus import CASES  # noqa: E402
+from tests.unit.reward_fns.test_hostile import HOSTILE  # noqa: E402
+
+REASONING = "Let us compute carefully. " * 80  # ~2,000 characters of chain of thought
+
+
+def typical_math_inputs(n=400, seed=0):
+    """AIME-style integer golds; answers: 40% right, 35% a wrong integer, 10% right in another form
+    (fraction, decimal, LaTeX), 15% a wrong expression. Labels follow from the construction."""
+    rng = random.Random(seed)
+    items = []
+    for _ in range(n):
+        k = rng.randint(1, 999)
+        u = rng.random()
+        if u < 0.40:
+            answer, ok = str(k), True
+        elif u < 0.75:
+            answer, ok = str(k + rng.randint(1, 50)), False
+        elif u < 0.85:
+            answer, ok = rng.choice([f"\\frac{{{2 * k}}}{{2}}", f"{k}.0", f"{k}^{{1}}", f"\\sqrt{{{k * k}}}"]), True
+        else:
+            answer, ok = rng.choice([f"\\frac{{{k}}}{{3}}", f"\\sqrt{{{k}}}+1", f"{k}\\pi", f"2^{{{k % 30 + 2}}}+{k}"]), False
+        items.append((str(k), REASONING + f"\\boxed{{{answer}}}", ok))
+    return items
+
+
+def corpus_inputs():
+    return [(gold, REASONING + response, ok) for _, gold, response, ok in CASES]
+
+
+def rate(fn, items, repeats):
+    start = time.perf_counter()
+    for _ in range(repeats):
+        for item in items:
+            fn(*item)
+    return repeats * len(items) / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+
+    from verl.utils.reward_score.math_verify import compute_score as verl_math
+
+    ours = lambda gold, response, ok: compute_score("math", response, gold)["acc"]  # noqa: E731
+    baseline = lambda gold, response, ok: verl_math(response, gold)  # noqa: E731
+    ours("2", "\\boxed{1}", False)  # start both sandboxes before timing
+    baseline("2", "\\boxed{1}", False)
+    for label, inputs in (("typical (AIME-style mix)", typical_math_inputs()), ("hard (labelled corpus)", corpus_inputs())):
+        print(f"math, {label}: {len(inputs)} responses x {args.repeats}")
+        rates = {}
+        for name, fn in (("reward_fns", ours), ("verl math_verify", baseline)):
+            rates[name] = rate(fn, inputs, args.repeats)
+            right = sum((fn(g, r, ok) == 1.0) == ok for g, r, ok in inputs)
+            print(f"  {name:18s} {rates[name]:8.0f} checks/s   agrees with labels on {right}/{len(inputs)}")
+        print(f"  throughput ratio reward_fns/verl: {rates['reward_fns'] / rates['verl math_verify']:.2f}   (goal: >= 200 checks/s/core)")
+
+    print("games (solver answers and corrupted ones):")
+    for name in BUILTIN_GAMES:
+        game = get_game(name)
+        items = []
+        for seed in range(100):
+            puzzle = game.generate(random.Random(seed))
+            truth, answer = json.dumps(puzzle), game.solve(puzzle)
+            items += [(f"Reasoning... <answer>{answer}</answer>", truth), (f"Reasoning... <answer>{answer[:-1]}</answer>", truth)]
+        checks = rate(lambda response, truth: compute_score(f"game/{name}", response, truth), items, args.repeats)
+        print(f"  {name:16s} {checks:8.0f} checks/s   (goal: >= 5,000)")
+
+    worst, worst_case = 0.0, None
+    for case in HOSTILE:
+        start = time.perf_counter()
+        compute_score(*case)
+        elapsed = time.perf_counter() - start
+        if elapsed > worst:
+            worst, worst_case = elapsed, case
+    print(f"hostile: worst latency {worst:.3f} s over {len(HOSTILE)} cases (goal: <= 1 s); "
+          f"slowest: {worst_case[0]} {str(worst_case[1])[:60]!r}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+"""`pear-verl`: the command-line front door to the data tools.
+
+Each subcommand lives in the module that implements it (`add_commands(subparsers)`); this file only
+collects them. Run `pear-verl --help`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from pear_verl import rl_data
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="pear-verl", description="PEAR for verl: data tools")
+    sub = parser.add_subparsers(dest="command", required=True)
+    rl_data.add_commands(sub)
+    args = parser.parse_args(argv)
+    try:
+        args.func(args)
+    except (ValueError, KeyError, FileNotFoundError) as err:
+        sys.exit(f"pear-verl: error: {err}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,126 @@
+"""RL (and SFT) data preparation: game puzzles and math problems as verl parquet.
+
+Why: verl GRPO reads parquet rows of the form
+    {"data_source", "prompt": [{"role": "user", "content"}], "ability",
+     "reward_model": {"style": "rule", "ground_truth"}, "extra_info": {...}}
+and hands `data_source` + `ground_truth` to `reward_fns.compute_score`. These commands write exactly
+that, with prompts asking for the answer format the verifiers expect. Games can also be written as
+SFT conversations whose answers come from the game's solver (`--sft`).
+
+Run:
+    pear-verl games make --game countdown --n 10000 --test-n 500 --seed 0 --knob n_numbers=4 --out data/countdown
+    pear-verl games list
+    pear-verl math make --input aime24.jsonl --data-source aime24 --out data/aime24.parquet
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+from pathlib import Path
+
+import pandas as pd
+from tqdm import tqdm
+
+from pear_verl.io import read_table, write_parquet_atomic
+from reward_fns.games import game_names, get_game
+
+MATH_INSTRUCTION = "Please reason step by step, and put your final answer within \\boxed{}."
+
+
+def rl_row(data_source: str, prompt: str, ground_truth: str, ability: str, split: str, index: int, **extra) -> dict:
+    return {
+        "data_source": data_source,
+        "prompt": [{"role": "user", "content": prompt}],
+        "ability": ability,
+        "reward_model": {"style": "rule", "ground_truth": ground_truth},
+        "extra_info": {"split": split, "index": index, **extra},
+    }
+
+
+def parse_knobs(pairs: list[str]) -> dict:
+    """["n_numbers=4", "use_all=false"] -> {"n_numbers": 4, "use_all": False} (values read as JSON)."""
+    knobs = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise ValueError(f"--knob needs key=value, got {pair!r}")
+        try:
+            knobs[key] = json.loads(value)
+        except json.JSONDecodeError:
+            knobs[key] = value
+    return knobs
+
+
+def make_game_data(game_name: str, n_train: int, n_test: int, seed: int, knobs: dict, out_dir: str | Path, sft: bool = False) -> dict:
+    """Write train.parquet / test.parquet (and sft_train.parquet) for one game; test puzzles never
+    appear in train. Returns the row counts."""
+    game = get_game(game_name)
+    unknown = set(knobs) - set(game.knobs)
+    if unknown:
+        raise ValueError(f"game {game_name!r} has no knob(s) {sorted(unknown)}; knobs: {game.knobs}")
+    out_dir = Path(out_dir)
+    seen: set[str] = set()
+    rows: dict[str, list[dict]] = {"test": [], "train": []}
+    sft_rows = []
+    for split, n in (("test", n_test), ("train", n_train)):
+        rng = random.Random(f"{seed}-{split}")
+        with tqdm(total=n, desc=f"{game_name} {split}") as bar:
+            while len(rows[split]) < n:
+                puzzle = game.generate(rng, **knobs)
+                truth = json.dumps(puzzle, sort_keys=True)
+                if truth in seen:
+                    continue  # no duplicates, and nothing shared between test and train
+                seen.add(truth)
+                prompt = game.prompt(puzzle)
+                rows[split].append(rl_row(f"game/{game_name}", prompt, truth, "reasoning", split, len(rows[split]), knobs=json.dumps(knobs)))
+                if sft and split == "train":
+                    answer = f"<answer>{game.solve(puzzle)}</answer>"
+                    sft_rows.append({"messages": [{"role": "user", "content": prompt}, {"role": "assistant", "content": answer}]})
+                bar.update(1)
+    for split, split_rows in rows.items():
+        write_parquet_atomic(pd.DataFrame(split_rows), out_dir / f"{split}.parquet")
+    if sft:
+        write_parquet_atomic(pd.DataFrame(sft_rows), out_dir / "sft_train.parquet")
+    return {split: len(r) for split, r in rows.items()}
+
+
+def make_math_data(input_path: str, data_source: str, out_path: str, problem_key: str, answer_key: str, split: str) -> int:
+    """Math problems from a local JSONL/JSON/parquet file -> verl RL parquet (\\boxed{} answers)."""
+    frame = read_table(input_path)
+    for key in (problem_key, answer_key):
+        if key not in frame.columns:
+            raise ValueError(f"{input_path}: missing column {key!r} (columns: {list(frame.columns)})")
+    rows = []
+    for i, (problem, answer) in enumerate(zip(frame[problem_key], frame[answer_key])):
+        if not isinstance(problem, str) or not problem.strip() or answer is None or str(answer).strip() == "":
+            raise ValueError(f"{input_path}: row {i}: empty or non-text '{problem_key}' / '{answer_key}'")
+        rows.append(rl_row(data_source, f"{problem.strip()}\n\n{MATH_INSTRUCTION}", str(answer).strip(), "math", split, i))
+    write_parquet_atomic(pd.DataFrame(rows), out_path)
+    return len(rows)
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    games = sub.add_parser("games", help="reasoning-game data").add_subparsers(dest="games_command", required=True)
+    make = games.add_parser("make", help="write verl RL parquet (train/test) for one game")
+    make.add_argument("--game", required=True)
+    make.add_argument("--n", type=int, default=10_000, help="train puzzles")
+    make.add_argument("--test-n", type=int, default=500, help="test puzzles")
+    make.add_argument("--seed", type=int, default=0)
+    make.add_argument("--knob", action="append", default=[], help="difficulty knob key=value (repeatable)")
+    make.add_argument("--sft", action="store_true", help="also write sft_train.parquet with solver answers")
+    make.add_argument("--out", required=True, help="output folder")
+    make.set_defaults(func=lambda a: print(make_game_data(a.game, a.n, a.test_n, a.seed, parse_knobs(a.knob), a.out, a.sft)))
+    listing = games.add_parser("list", help="registered games and their knobs")
+    listing.set_defaults(func=lambda a: [print(f"game/{n}: {get_game(n).knobs}") for n in game_names()])
+
+    math = sub.add_parser("math", help="math data").add_subparsers(dest="math_command", required=True)
+    mk = math.add_parser("make", help="local problems file -> verl RL parquet")
+    mk.add_argument("--input", required=True, help=".jsonl, .json or .parquet")
+    mk.add_argument("--data-source", required=True, help="e.g. aime24, math500")
+    mk.add_argument("--out", required=True)
+    mk.add_argument("--problem-key", default="problem")
+    mk.add_argument("--answer-key", default="answer")
+    mk.add_argument("--split", default="test")
+    mk.set_defaults(func=lambda a: print(make_math_data(a.input, a.data_source, a.out, a.problem_key, a.answer_key, a.split), "rows"))
