@@ -9,13 +9,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pear_verl import rl_data
+from pear_verl import rl_data, score
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="pear-verl", description="PEAR for verl: data tools")
     sub = parser.add_subparsers(dest="command", required=True)
     rl_data.add_commands(sub)
+    score.add_commands(sub)
     args = parser.parse_args(argv)
     try:
         args.func(args)

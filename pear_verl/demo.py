@@ -27,7 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from pear_verl.io import write_parquet_atomic
-from pear_verl.scoring import score_parquet
+from pear_verl.score import score_parquet
 from pear_verl.tiny import save_tiny_model
 
 # Settings for fast, exact CPU runs (fp32: no bf16 autocast on CPU).

@@ -1,80 +1,179 @@
-"""Behaviour log-probs with a HF model: score SFT rows exactly as `PearSFTDataset` tokenises them.
+"""Scoring backends: log π_β of given token sequences under a behaviour model (prefill only).
 
-Why: PEAR needs log π_β of every trainable token. Rescoring the exact SFT token sequence with the
-behaviour model (one forward pass per sample, "prefill only") is the safe default of PEAR.md; with
-temperature τ the sampling distribution is softmax(logits / τ). This module is the in-process core
-(used by tests and the demo); `pear-verl score` adds sharding, resume and a vLLM backend on top.
+Why: PEAR needs log π_β(y_t | y_<t) at every trainable token, under the distribution the data was
+*sampled* from (PEAR.md): softmax(logits / τ), further truncated and renormalised when the data was
+sampled with top-k and/or top-p. A sampled token outside the kept set is impossible under π_β and is
+reported as an error, never silently floored.
 
-Run: `python -m pear_verl.scoring IN.parquet OUT.parquet --model DIR [--temperature 1.0]`.
+Backends (same inputs, same outputs: one float32 array of trainable-token log-probs per sequence):
+- `HFScorer`: transformers on CPU or GPU. Sequences are sorted by length and packed into batches of
+  at most `max_batch_tokens` padded tokens, so padding stays small; `padding_fraction` reports it.
+- `VLLMScorer`: vLLM `prompt_logprobs` for GPU clusters. vLLM computes prompt log-probs from the raw
+  logits (no temperature, top-k or top-p), so it only serves τ = 1 without truncation; other settings
+  are refused with a pointer to the HF backend.
+
+`pear_verl.score` runs these over a dataset (tokenisation, shards, resume, output files).
 """
 
 from __future__ import annotations
 
-import argparse
+from dataclasses import dataclass
+from typing import Optional, Sequence
 
 import numpy as np
-import pandas as pd
 import torch
-from tqdm import tqdm
-
-from pear_verl.data import BEHAVIOR_KEY, FINGERPRINT_KEY, PearSFTDataset, tokenization_fingerprint
-from pear_verl.io import write_parquet_atomic
 
 
-@torch.no_grad()
-def token_log_probs(model, input_ids: torch.Tensor, loss_mask: torch.Tensor, temperature: float = 1.0) -> np.ndarray:
-    """log π_β(y_t | y_<t) at every trainable position of one sample.
+@dataclass(frozen=True)
+class SamplingDistribution:
+    """How the behaviour data was sampled: temperature τ, then top-k, then top-p (HF/vLLM order)."""
 
-    Args:
-        input_ids, loss_mask: `[L]` as produced by `PearSFTDataset.tokenize`.
-    Returns:
-        `[loss_mask.sum()]` float32 log-probs, in order.
+    temperature: float = 1.0
+    top_k: Optional[int] = None
+    top_p: Optional[float] = None
+
+    def __post_init__(self):
+        if self.temperature <= 0:
+            raise ValueError(f"temperature must be > 0 (greedy data has no log-probs to speak of), got {self.temperature}")
+        if self.top_k is not None and self.top_k < 1:
+            raise ValueError(f"top_k must be >= 1, got {self.top_k}")
+        if self.top_p is not None and not (0 < self.top_p <= 1):
+            raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
+
+    @property
+    def is_plain(self) -> bool:
+        return self.temperature == 1.0 and self.top_k is None and (self.top_p is None or self.top_p == 1.0)
+
+
+class OutsideSupport(ValueError):
+    """A token has probability 0 under the truncated sampling distribution."""
+
+    def __init__(self, sequence: int, position: int, token: int):
+        super().__init__(f"sequence {sequence}: token {token} at position {position} is outside the top-k/top-p set")
+        self.sequence, self.position, self.token = sequence, position, token
+
+
+def sampling_log_probs(logits: torch.Tensor, targets: torch.Tensor, dist: SamplingDistribution) -> torch.Tensor:
+    """log π(target) under `dist` for each row of `logits` ([N, V], any dtype) -> [N] float32.
+
+    Outside the top-k/top-p set the result is -inf (the caller reports it).
     """
-    if loss_mask[0]:
-        raise ValueError("the first token of a sample is trainable, but nothing precedes it to score it")
-    device = next(model.parameters()).device
-    logits = model(input_ids=input_ids[None].to(device)).logits[0, :-1].float()
-    log_probs = torch.log_softmax(logits / temperature, dim=-1)
-    targets = input_ids[1:].to(device)
-    picked = log_probs.gather(-1, targets[:, None])[:, 0]
-    return picked[loss_mask[1:].bool().to(device)].cpu().numpy().astype(np.float32)
+    logits = logits.float() / dist.temperature
+    if dist.top_k is not None and dist.top_k < logits.shape[-1]:
+        kth = torch.topk(logits, dist.top_k, dim=-1).values[..., -1:]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    if dist.top_p is not None and dist.top_p < 1.0:
+        probs, order = torch.sort(torch.softmax(logits, dim=-1), dim=-1, descending=True)
+        # Keep the smallest prefix whose mass reaches top_p: a token is dropped when the mass *before* it
+        # already reaches top_p (the most likely token is always kept).
+        drop_sorted = (torch.cumsum(probs, dim=-1) - probs) >= dist.top_p
+        drop = torch.zeros_like(drop_sorted).scatter(-1, order, drop_sorted)
+        logits = logits.masked_fill(drop, float("-inf"))
+    return torch.log_softmax(logits, dim=-1).gather(-1, targets[:, None])[:, 0]
 
 
-def score_dataset(dataset: PearSFTDataset, model, temperature: float = 1.0) -> tuple[list[np.ndarray], list[str]]:
-    """(behaviour log-probs, fingerprint) for every row of `dataset`."""
-    values, fingerprints = [], []
-    for item in tqdm(range(len(dataset)), desc="scoring"):
-        sample = dataset.tokenize(item)
-        values.append(token_log_probs(model, sample["input_ids"], sample["loss_mask"], temperature))
-        fingerprints.append(tokenization_fingerprint(sample["input_ids"], sample["loss_mask"]))
-    return values, fingerprints
+@dataclass
+class TokenSequence:
+    """One sequence to score: token ids and which positions are trainable (both [L])."""
+
+    input_ids: torch.Tensor
+    loss_mask: torch.Tensor
 
 
-def score_parquet(in_path, out_path, model_path, temperature: float = 1.0, data_config: dict | None = None) -> None:
-    """Add behaviour log-probs + fingerprints (scored by `model_path`) to an SFT parquet."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(model_path)
-    config = {"pad_mode": "no_padding", "truncation": "error", **(data_config or {}), "behavior_log_probs_key": None}
-    dataset = PearSFTDataset(str(in_path), tokenizer, config)
-    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32).eval()
-    values, fingerprints = score_dataset(dataset, model, temperature)
-    frame = pd.read_parquet(in_path)
-    frame[BEHAVIOR_KEY] = [v.tolist() for v in values]
-    frame[FINGERPRINT_KEY] = fingerprints
-    write_parquet_atomic(frame, out_path)
+def _trainable_targets(seq: TokenSequence) -> torch.Tensor:
+    if seq.loss_mask[0]:
+        raise ValueError("the first token of a sequence is trainable, but nothing precedes it to score it")
+    return seq.loss_mask[1:].bool()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("in_path")
-    parser.add_argument("out_path")
-    parser.add_argument("--model", required=True)
-    parser.add_argument("--temperature", type=float, default=1.0)
-    parser.add_argument("--max-length", type=int, default=1024)
-    args = parser.parse_args()
-    score_parquet(args.in_path, args.out_path, args.model, args.temperature, {"max_length": args.max_length})
+class HFScorer:
+    """Batched prefill scoring with a transformers causal LM."""
+
+    def __init__(self, model_path: str, dtype: str = "float32", device: Optional[str] = None, max_batch_tokens: int = 16384):
+        from transformers import AutoModelForCausalLM
+
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        torch_dtype = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[dtype]
+        self.model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch_dtype).to(self.device).eval()
+        self.max_batch_tokens = max_batch_tokens
+        self.padded_tokens = self.real_tokens = 0
+
+    @property
+    def padding_fraction(self) -> float:
+        return 1 - self.real_tokens / self.padded_tokens if self.padded_tokens else 0.0
+
+    def batches(self, sequences: Sequence[TokenSequence]) -> list[list[int]]:
+        """Indices grouped into length-sorted batches of at most `max_batch_tokens` padded tokens."""
+        order = sorted(range(len(sequences)), key=lambda i: len(sequences[i].input_ids))
+        batches, current = [], []
+        for i in order:
+            longest = len(sequences[i].input_ids)  # sorted: the newcomer is the longest so far
+            if current and longest * (len(current) + 1) > self.max_batch_tokens:
+                batches.append(current)
+                current = []
+            current.append(i)
+        return batches + ([current] if current else [])
+
+    @torch.no_grad()
+    def score(self, sequences: Sequence[TokenSequence], dist: SamplingDistribution) -> list[np.ndarray]:
+        out: list[Optional[np.ndarray]] = [None] * len(sequences)
+        for batch in self.batches(sequences):
+            lengths = [len(sequences[i].input_ids) for i in batch]
+            width = max(lengths)
+            ids = torch.zeros(len(batch), width, dtype=torch.long)
+            attention = torch.zeros(len(batch), width, dtype=torch.long)
+            for row, i in enumerate(batch):  # right padding; causal attention never sees it
+                ids[row, : lengths[row]] = sequences[i].input_ids
+                attention[row, : lengths[row]] = 1
+            logits = self.model(input_ids=ids.to(self.device), attention_mask=attention.to(self.device)).logits
+            self.padded_tokens += ids.numel()
+            self.real_tokens += sum(lengths)
+            for row, i in enumerate(batch):
+                keep = _trainable_targets(sequences[i])
+                positions = torch.nonzero(keep).squeeze(1)  # target index t+1 is predicted at position t
+                targets = sequences[i].input_ids[1:][keep].to(self.device)
+                values = sampling_log_probs(logits[row, positions], targets, dist).cpu()
+                bad = torch.nonzero(~torch.isfinite(values))
+                if len(bad):
+                    k = int(bad[0])
+                    raise OutsideSupport(i, int(positions[k]) + 1, int(targets[k]))
+                out[i] = values.numpy().astype(np.float32)
+        return out  # type: ignore[return-value]
 
 
-if __name__ == "__main__":
-    main()
+class VLLMScorer:
+    """vLLM prefill scoring via `SamplingParams(prompt_logprobs=0, max_tokens=1)` (GPU)."""
+
+    def __init__(self, model_path: str, dtype: str = "bfloat16", tensor_parallel_size: int = 1, **llm_kwargs):
+        from vllm import LLM  # GPU clusters only: `pip install -e ".[gpu]"`
+
+        self.llm = LLM(model=model_path, dtype=dtype, tensor_parallel_size=tensor_parallel_size, **llm_kwargs)
+        self.padding_fraction = 0.0
+
+    def score(self, sequences: Sequence[TokenSequence], dist: SamplingDistribution) -> list[np.ndarray]:
+        from vllm import SamplingParams
+        from vllm.inputs import TokensPrompt
+
+        if not dist.is_plain:
+            raise ValueError(
+                "vLLM computes prompt log-probs from raw logits (no temperature/top-k/top-p); "
+                "score with --backend hf for temperature != 1 or truncated sampling"
+            )
+        prompts = [TokensPrompt(prompt_token_ids=s.input_ids.tolist()) for s in sequences]
+        outputs = self.llm.generate(prompts, SamplingParams(max_tokens=1, prompt_logprobs=0, temperature=1.0))
+        results = []
+        for seq, output in zip(sequences, outputs):
+            keep = _trainable_targets(seq).tolist()
+            ids = seq.input_ids.tolist()
+            # prompt_logprobs[t] is a {token_id: Logprob} dict for token t (None for t = 0).
+            values = [output.prompt_logprobs[t][ids[t]].logprob for t in range(1, len(ids)) if keep[t - 1]]
+            results.append(np.asarray(values, dtype=np.float32))
+        return results
+
+
+def make_scorer(backend: str, model_path: str, dtype: str, max_batch_tokens: int = 16384):
+    if backend == "hf":
+        return HFScorer(model_path, dtype=dtype, max_batch_tokens=max_batch_tokens)
+    if backend == "vllm":
+        return VLLMScorer(model_path, dtype=dtype)
+    raise ValueError(f"unknown scoring backend {backend!r} (hf, vllm)")

@@ -19,7 +19,7 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from pear_verl.data import BEHAVIOR_KEY, PearSFTDataset
-from pear_verl.scoring import score_parquet
+from pear_verl.score import score_parquet
 from tests.reference import reference_log_weights
 
 pytestmark = pytest.mark.integration

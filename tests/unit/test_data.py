@@ -8,7 +8,7 @@ from transformers import AutoTokenizer
 from verl.utils.dataset.multiturn_sft_dataset import MultiTurnSFTDataset
 
 from pear_verl.data import BEHAVIOR_KEY, FINGERPRINT_KEY, BehaviorDataError, PearSFTDataset
-from pear_verl.scoring import score_parquet
+from pear_verl.score import score_parquet
 from tests.conftest import chat_rows
 
 CONFIG = {"pad_mode": "no_padding", "truncation": "error", "max_length": 256}

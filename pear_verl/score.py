@@ -1,0 +1,233 @@
+"""`pear-verl score`: add behaviour log-probs to an SFT parquet, exactly aligned with PEAR training.
+
+Why: PEAR needs log π_β of every trainable token, for the tokens the trainer will see. Rows are
+tokenised by `PearSFTDataset` itself (verl's `MultiTurnSFTDataset`), and the output carries the columns
+that dataset validates: `behavior_log_probs` and `behavior_fingerprint`.
+
+At scale: `--shard i/n` scores a contiguous slice of rows (one job per GPU or node); `pear-verl
+score-merge OUT --shards n` concatenates the shard files in row order, so shard+merge gives the same
+file as one run. Work is done in chunks of rows, each written atomically under `OUT.parts/`; a killed
+run resumes from the chunks it finished, nothing is written twice, and the final file appears in one
+rename. The scoring settings are stored in the parquet's metadata (`read_behavior_metadata`).
+
+Run:
+    pear-verl score sft.parquet --out scored.parquet --model TEACHER [--tokenizer STUDENT] \
+        [--backend hf|vllm] [--temperature 0.7] [--top-p 0.95] [--shard 0/8] [--data max_length=4096]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from tqdm import tqdm
+
+from pear_verl import __version__
+from pear_verl.data import BEHAVIOR_KEY, FINGERPRINT_KEY, BehaviorDataError, PearSFTDataset, tokenization_fingerprint
+from pear_verl.io import atomic_path
+from pear_verl.rl_data import parse_knobs
+from pear_verl.scoring import OutsideSupport, SamplingDistribution, TokenSequence, make_scorer
+
+METADATA_KEY = b"pear_verl.behavior"
+DEFAULT_DATA_CONFIG = {"pad_mode": "no_padding", "truncation": "error", "max_length": 1024}
+
+
+@dataclass
+class ScoreSettings:
+    model: str
+    tokenizer: str
+    backend: str = "hf"
+    dtype: str = "float32"
+    temperature: float = 1.0
+    top_k: Optional[int] = None
+    top_p: Optional[float] = None
+    data_config: dict = field(default_factory=dict)
+
+    @property
+    def distribution(self) -> SamplingDistribution:
+        return SamplingDistribution(self.temperature, self.top_k, self.top_p)
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    index, _, count = text.partition("/")
+    i, n = int(index), int(count)
+    if not (0 <= i < n):
+        raise ValueError(f"--shard must be i/n with 0 <= i < n, got {text!r}")
+    return i, n
+
+
+def shard_path(out: Path, i: int, n: int) -> Path:
+    return out if n == 1 else out.with_name(f"{out.stem}.shard-{i}-of-{n}{out.suffix}")
+
+
+def check_tokenizers(settings: ScoreSettings, tokenizer) -> None:
+    """The behaviour model must use the training tokenizer's token ids, or per-token ratios are meaningless."""
+    from transformers import AutoConfig, AutoTokenizer
+
+    if settings.tokenizer != settings.model:
+        theirs = AutoTokenizer.from_pretrained(settings.model).get_vocab()
+        ours = tokenizer.get_vocab()
+        differ = sorted(set(ours.items()) ^ set(theirs.items()))
+        if differ:
+            raise BehaviorDataError(
+                f"behaviour model {settings.model} tokenises differently from the training tokenizer "
+                f"{settings.tokenizer} ({len(differ)} vocabulary entries differ, e.g. {differ[0]}); "
+                "PEAR needs log-probs of the same token ids"
+            )
+    vocab = AutoConfig.from_pretrained(settings.model).vocab_size
+    if vocab < len(tokenizer):
+        raise BehaviorDataError(f"behaviour model {settings.model} has {vocab} embeddings but the tokenizer has {len(tokenizer)} tokens")
+
+
+def validate_rows(dataset: PearSFTDataset, rows: range) -> None:
+    """Tokenise every row of the shard before any scoring; report up to 20 located errors at once."""
+    errors = []
+    for item in tqdm(rows, desc="checking rows"):
+        try:
+            for turn in dataset.messages[item]:
+                if turn.get("role") == "assistant" and not str(turn.get("content") or "").strip():
+                    raise BehaviorDataError(f"{dataset.where(item)}: field '{dataset.messages_key}': empty assistant response")
+            if int(dataset.tokenize(item)["loss_mask"].sum()) == 0:
+                raise BehaviorDataError(f"{dataset.where(item)}: field '{dataset.messages_key}': no assistant tokens to score")
+        except BehaviorDataError as err:
+            errors.append(str(err))
+            if len(errors) >= 20:
+                break
+    if errors:
+        raise BehaviorDataError(f"{len(errors)} rows cannot be scored:\n" + "\n".join(errors))
+
+
+def score_shard(in_paths: list[str], out: str | Path, settings: ScoreSettings, shard: tuple[int, int] = (0, 1), chunk_rows: int = 512, max_batch_tokens: int = 16384) -> Path:
+    """Score one shard (resumable); returns the file written."""
+    from transformers import AutoTokenizer
+
+    out = Path(out)
+    target = shard_path(out, *shard)
+    if target.exists():
+        print(f"[skip] {target} exists")
+        return target
+    tokenizer = AutoTokenizer.from_pretrained(settings.tokenizer)
+    check_tokenizers(settings, tokenizer)
+    data_config = {**DEFAULT_DATA_CONFIG, **settings.data_config, "behavior_log_probs_key": None}
+    dataset = PearSFTDataset(list(in_paths), tokenizer, data_config)
+    i, n = shard
+    rows = range(len(dataset) * i // n, len(dataset) * (i + 1) // n)
+    validate_rows(dataset, rows)
+
+    parts = out.with_name(out.name + ".parts")
+    parts.mkdir(parents=True, exist_ok=True)
+    scorer = None
+    bar = tqdm(total=len(rows), desc=f"scoring shard {i}/{n}", unit="row")
+    tokens, start_time = 0, time.monotonic()
+    for start in range(rows.start, rows.stop, chunk_rows):
+        stop = min(start + chunk_rows, rows.stop)
+        part = parts / f"shard{i}of{n}-{start:010d}.parquet"
+        if part.exists():  # finished before a restart
+            bar.update(stop - start)
+            continue
+        scorer = scorer or make_scorer(settings.backend, settings.model, settings.dtype, max_batch_tokens)
+        samples = [dataset.tokenize(item) for item in range(start, stop)]
+        sequences = [TokenSequence(s["input_ids"], s["loss_mask"]) for s in samples]
+        try:
+            values = scorer.score(sequences, settings.distribution)
+        except OutsideSupport as err:
+            raise BehaviorDataError(
+                f"{dataset.where(start + err.sequence)}: token {err.token} at position {err.position} has probability 0 "
+                f"under top_k={settings.top_k}, top_p={settings.top_p}: was the data really sampled with these settings?"
+            ) from None
+        frame = pd.DataFrame(
+            {
+                "__row": list(range(start, stop)),
+                BEHAVIOR_KEY: [v.tolist() for v in values],
+                FINGERPRINT_KEY: [tokenization_fingerprint(s["input_ids"], s["loss_mask"]) for s in samples],
+            }
+        )
+        with atomic_path(part) as tmp:
+            frame.to_parquet(tmp, index=False)
+        tokens += sum(len(s["input_ids"]) for s in samples)
+        bar.update(stop - start)
+        bar.set_postfix(tok_per_s=f"{tokens / (time.monotonic() - start_time):.0f}", padding=f"{scorer.padding_fraction:.1%}")
+    bar.close()
+
+    scored = pd.concat([pd.read_parquet(p) for p in sorted(parts.glob(f"shard{i}of{n}-*.parquet"))], ignore_index=True)
+    if scored["__row"].tolist() != list(rows):
+        raise RuntimeError(f"{parts}: chunks do not cover rows {rows.start}..{rows.stop - 1}; delete it and rerun")
+    # The input rows with their original schema (read by pyarrow, not round-tripped through pandas).
+    source = pa.concat_tables([pq.read_table(p) for p in dataset.parquet_files], promote_options="default")
+    source = source.slice(rows.start, len(rows)).drop_columns([c for c in (BEHAVIOR_KEY, FINGERPRINT_KEY) if c in source.column_names])
+    source = source.append_column(BEHAVIOR_KEY, pa.array(scored[BEHAVIOR_KEY].tolist(), type=pa.list_(pa.float32())))
+    source = source.append_column(FINGERPRINT_KEY, pa.array(scored[FINGERPRINT_KEY].tolist(), type=pa.string()))
+    write_scored(source, target, settings)
+    for p in parts.glob(f"shard{i}of{n}-*.parquet"):
+        p.unlink()
+    if not any(parts.iterdir()):
+        parts.rmdir()
+    return target
+
+
+def score_parquet(in_path, out_path, model: str, temperature: float = 1.0, data_config: Optional[dict] = None, tokenizer: Optional[str] = None, **settings) -> Path:
+    """One-call form of `score_shard` (a single shard) for scripts and tests."""
+    config = ScoreSettings(model, tokenizer or model, temperature=temperature, data_config=dict(data_config or {}), **settings)
+    return score_shard([str(in_path)], out_path, config)
+
+
+def write_scored(table: pa.Table, path: Path, settings: ScoreSettings) -> None:
+    meta = {k: v for k, v in (table.schema.metadata or {}).items() if k != b"pandas"}  # stale after the edit
+    meta[METADATA_KEY] = json.dumps({**asdict(settings), "pear_verl": __version__}).encode()
+    with atomic_path(path) as tmp:
+        pq.write_table(table.replace_schema_metadata(meta), tmp)
+
+
+def read_behavior_metadata(path: str | Path) -> dict:
+    meta = pq.read_schema(path).metadata or {}
+    return json.loads(meta[METADATA_KEY]) if METADATA_KEY in meta else {}
+
+
+def merge_shards(out: str | Path, n: int) -> Path:
+    out = Path(out)
+    paths = [shard_path(out, i, n) for i in range(n)]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise FileNotFoundError(f"missing shard files: {missing}")
+    metas = [read_behavior_metadata(p) for p in paths]
+    if any(m != metas[0] for m in metas):
+        raise ValueError("shards were scored with different settings; refusing to merge")
+    table = pa.concat_tables([pq.read_table(p) for p in paths])
+    with atomic_path(out) as tmp:
+        pq.write_table(table, tmp)
+    return out
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    score = sub.add_parser("score", help="add behaviour log-probs to an SFT parquet")
+    score.add_argument("inputs", nargs="+", help="SFT parquet file(s) with a messages column")
+    score.add_argument("--out", required=True)
+    score.add_argument("--model", required=True, help="behaviour model (HF folder or hub id)")
+    score.add_argument("--tokenizer", help="training tokenizer (default: the behaviour model's)")
+    score.add_argument("--backend", default="hf", choices=["hf", "vllm"])
+    score.add_argument("--dtype", default="float32", choices=["float32", "bfloat16", "float16"])
+    score.add_argument("--temperature", type=float, default=1.0)
+    score.add_argument("--top-k", type=int)
+    score.add_argument("--top-p", type=float)
+    score.add_argument("--shard", default="0/1", help="i/n: score the i-th of n contiguous slices")
+    score.add_argument("--chunk-rows", type=int, default=512, help="rows per resumable chunk")
+    score.add_argument("--max-batch-tokens", type=int, default=16384, help="padded tokens per forward (hf)")
+    score.add_argument("--data", action="append", default=[], help="dataset config key=value, as in the trainer's data.*")
+
+    def run(a):
+        settings = ScoreSettings(a.model, a.tokenizer or a.model, a.backend, a.dtype, a.temperature, a.top_k, a.top_p, parse_knobs(a.data))
+        print(score_shard(a.inputs, a.out, settings, parse_shard(a.shard), a.chunk_rows, a.max_batch_tokens))
+
+    score.set_defaults(func=run)
+    merge = sub.add_parser("score-merge", help="concatenate `score --shard i/n` outputs in row order")
+    merge.add_argument("out")
+    merge.add_argument("--shards", type=int, required=True)
+    merge.set_defaults(func=lambda a: print(merge_shards(a.out, a.shards)))

@@ -1,0 +1,166 @@
+"""`pear-verl score`: exact log-probs (also under temperature/top-k/top-p), shards, resume, errors."""
+
+import math
+
+import pandas as pd
+import pytest
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from pear_verl.cli import main as cli
+from pear_verl.data import BEHAVIOR_KEY, FINGERPRINT_KEY, BehaviorDataError, PearSFTDataset
+from pear_verl.score import ScoreSettings, merge_shards, read_behavior_metadata, score_shard
+from pear_verl.scoring import HFScorer, SamplingDistribution, sampling_log_probs
+from pear_verl.tiny import build_model, build_tokenizer
+
+CONFIG = {"pad_mode": "no_padding", "truncation": "error", "max_length": 256}
+
+
+def settings(model, **kw):
+    return ScoreSettings(model=model, tokenizer=kw.pop("tokenizer", model), data_config=dict(CONFIG), **kw)
+
+
+def reference(model_path, parquet, temperature=1.0):
+    """Per row, one unbatched forward, normalised with a plain loop over the vocabulary."""
+    tokenizer = AutoTokenizer.from_pretrained(model_path)
+    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32).eval()
+    dataset = PearSFTDataset(parquet, tokenizer, {**CONFIG, "behavior_log_probs_key": None})
+    rows = []
+    for i in range(len(dataset)):
+        sample = dataset.tokenize(i)
+        ids, mask = sample["input_ids"].tolist(), sample["loss_mask"].tolist()
+        with torch.no_grad():
+            logits = model(input_ids=torch.tensor([ids])).logits[0].double() / temperature
+        values = []
+        for t in range(1, len(ids)):
+            if not mask[t]:
+                continue
+            scores = logits[t - 1].tolist()
+            values.append(scores[ids[t]] - math.log(sum(math.exp(x) for x in scores)))
+        rows.append(values)
+    return rows
+
+
+@pytest.mark.parametrize("batch_tokens", [64, 100_000])  # many small padded batches / one batch
+def test_log_probs_equal_a_direct_forward(tiny_models, raw_parquet, tmp_path, batch_tokens):
+    out = score_shard([raw_parquet], tmp_path / "out.parquet", settings(tiny_models["teacher"]), max_batch_tokens=batch_tokens)
+    got = pd.read_parquet(out)[BEHAVIOR_KEY]
+    want = reference(tiny_models["teacher"], raw_parquet)
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        assert len(g) == len(w)
+        assert max(abs(a - b) for a, b in zip(g, w)) < 1e-5  # float32 forward vs float64 reference
+
+
+def test_temperature(tiny_models, raw_parquet, tmp_path):
+    out = score_shard([raw_parquet], tmp_path / "t.parquet", settings(tiny_models["teacher"], temperature=0.7))
+    got = pd.read_parquet(out)[BEHAVIOR_KEY]
+    want = reference(tiny_models["teacher"], raw_parquet, temperature=0.7)
+    for g, w in zip(got, want):
+        assert max(abs(a - b) for a, b in zip(g, w)) < 1e-5
+    plain = reference(tiny_models["teacher"], raw_parquet)
+    assert abs(got[0][0] - plain[0][0]) > 1e-3
+    assert read_behavior_metadata(out)["temperature"] == 0.7
+
+
+@pytest.mark.parametrize("temperature,top_k,top_p", [(1.0, 5, None), (0.5, None, 0.9), (1.3, 20, 0.5), (1.0, None, 1.0), (0.8, 1, None)])
+def test_truncated_distributions_match_a_loop_reference(temperature, top_k, top_p):
+    gen = torch.Generator().manual_seed(0)
+    logits = torch.randn(30, 50, generator=gen) * 3
+    targets = torch.randint(0, 50, (30,), generator=gen)
+    targets[:10] = logits[:10].argmax(-1)  # some targets surely inside the kept set
+    got = sampling_log_probs(logits, targets, SamplingDistribution(temperature, top_k, top_p))
+    for row in range(30):
+        scores = (logits[row].double() / temperature).tolist()
+        ranked = sorted(range(50), key=lambda v: -scores[v])
+        kept = ranked[:top_k] if top_k else ranked
+        if top_p is not None:
+            total = sum(math.exp(scores[v]) for v in kept)
+            mass, nucleus = 0.0, []
+            for v in kept:
+                if mass >= top_p:
+                    break
+                nucleus.append(v)
+                mass += math.exp(scores[v]) / total
+            kept = nucleus
+        target = int(targets[row])
+        if target in kept:
+            want = scores[target] - math.log(sum(math.exp(scores[v]) for v in kept))
+            assert got[row].item() == pytest.approx(want, abs=1e-5)
+        else:
+            assert got[row].item() == -math.inf
+
+
+def test_token_outside_the_nucleus_is_reported(tiny_models, raw_parquet, tmp_path):
+    with pytest.raises(BehaviorDataError, match=rf"{raw_parquet}: row \d+: token \d+ at position \d+ has probability 0"):
+        score_shard([raw_parquet], tmp_path / "x.parquet", settings(tiny_models["teacher"], top_k=1))
+
+
+def test_shards_merge_to_the_single_run(tiny_models, raw_parquet, tmp_path):
+    single = pd.read_parquet(score_shard([raw_parquet], tmp_path / "one.parquet", settings(tiny_models["teacher"])))
+    for i in range(3):
+        score_shard([raw_parquet], tmp_path / "sharded.parquet", settings(tiny_models["teacher"]), shard=(i, 3))
+    merged = pd.read_parquet(merge_shards(tmp_path / "sharded.parquet", 3))
+    assert merged.equals(single)
+
+
+def test_killed_run_resumes_to_the_same_file(tiny_models, raw_parquet, tmp_path, monkeypatch):
+    calls = {"n": 0}
+    original = HFScorer.score
+
+    def dies_on_third_chunk(self, sequences, dist):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt("killed")
+        return original(self, sequences, dist)
+
+    monkeypatch.setattr(HFScorer, "score", dies_on_third_chunk)
+    out = tmp_path / "resumed.parquet"
+    with pytest.raises(KeyboardInterrupt):
+        score_shard([raw_parquet], out, settings(tiny_models["teacher"]), chunk_rows=4)
+    assert not out.exists() and len(list((tmp_path / "resumed.parquet.parts").iterdir())) == 2
+    calls["n"] = -100  # no more failures
+    score_shard([raw_parquet], out, settings(tiny_models["teacher"]), chunk_rows=4)
+    assert calls["n"] == -100 + 2  # 16 rows / 4 = 4 chunks, 2 were done before the kill
+    monkeypatch.undo()
+    fresh = score_shard([raw_parquet], tmp_path / "fresh.parquet", settings(tiny_models["teacher"]), chunk_rows=4)
+    assert pd.read_parquet(out).equals(pd.read_parquet(fresh))
+    assert not (tmp_path / "resumed.parquet.parts").exists()
+
+
+def test_the_scored_file_trains(tiny_models, raw_parquet, tmp_path):
+    """What `score` writes is what PearSFTDataset accepts (columns, counts, fingerprints)."""
+    out = score_shard([raw_parquet], tmp_path / "s.parquet", settings(tiny_models["teacher"]))
+    dataset = PearSFTDataset(str(out), AutoTokenizer.from_pretrained(tiny_models["teacher"]), CONFIG)
+    assert BEHAVIOR_KEY in dataset[0] and FINGERPRINT_KEY in pd.read_parquet(out)
+
+
+def test_misaligned_tokenizer(tiny_models, raw_parquet, tmp_path):
+    other = tmp_path / "other_model"
+    tokenizer = build_tokenizer(vocab_size=300)
+    tokenizer.save_pretrained(other)
+    build_model(len(tokenizer)).save_pretrained(other)
+    with pytest.raises(BehaviorDataError, match="tokenises differently from the training tokenizer"):
+        score_shard([raw_parquet], tmp_path / "x.parquet", settings(str(other), tokenizer=tiny_models["student"]))
+
+
+def test_empty_response_and_over_long_rows(tiny_models, raw_parquet, tmp_path):
+    frame = pd.read_parquet(raw_parquet)
+    messages = list(frame.at[3, "messages"])
+    messages[1] = {"role": "assistant", "content": "  "}
+    frame.at[3, "messages"] = messages
+    bad = tmp_path / "bad.parquet"
+    frame.to_parquet(bad, index=False)
+    with pytest.raises(BehaviorDataError, match=rf"{bad}: row 3: field 'messages': empty assistant response"):
+        score_shard([str(bad)], tmp_path / "x.parquet", settings(tiny_models["teacher"]))
+    short = settings(tiny_models["teacher"])
+    short.data_config["max_length"] = 10
+    with pytest.raises(BehaviorDataError, match=rf"{raw_parquet}: row 0: field 'messages'.*max_length"):
+        score_shard([raw_parquet], tmp_path / "y.parquet", short)
+
+
+def test_cli(tiny_models, raw_parquet, tmp_path, capsys):
+    cli(["score", raw_parquet, "--out", str(tmp_path / "c.parquet"), "--model", tiny_models["teacher"], "--data", "max_length=256"])
+    assert (tmp_path / "c.parquet").exists()
+    with pytest.raises(SystemExit, match="--shard must be"):
+        cli(["score", raw_parquet, "--out", str(tmp_path / "d.parquet"), "--model", tiny_models["teacher"], "--shard", "3/2"])
