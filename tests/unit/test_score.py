@@ -13,7 +13,7 @@ from pear_verl.score import ScoreSettings, merge_shards, read_behavior_metadata,
 from pear_verl.scoring import HFScorer, SamplingDistribution, sampling_log_probs
 from pear_verl.tiny import build_model, build_tokenizer
 
-CONFIG = {"pad_mode": "no_padding", "truncation": "error", "max_length": 256}
+CONFIG = {"pad_mode": "no_padding", "truncation": "error", "max_length": 1024}
 
 
 def settings(model, **kw):

@@ -1,0 +1,84 @@
+"""`pear-verl generate`: keep policies, verified rewards, rescored log-probs, metadata, determinism, resume."""
+
+import pandas as pd
+import pytest
+
+from pear_verl.data import BEHAVIOR_KEY
+from pear_verl.generate import GenerationSettings, HFGenerator, generate, read_generation_metadata, select
+from pear_verl.rl_data import make_game_data
+from reward_fns import compute_score
+from tests.unit.test_score import reference
+
+
+@pytest.mark.parametrize(
+    "scores,keep,cap,want",
+    [
+        ([1, 0, 1, 1], "correct", None, [0, 2, 3]),
+        ([1, 0, 1, 1], "correct", 2, [0, 2]),
+        ([1, 0, 1, 1], "all", None, [0, 1, 2, 3]),
+        ([0.5, 0, 0.2], "all", 1, [0]),
+        ([0.5, 0, 0.2], "correct", None, []),
+        ([], "all", 3, []),
+    ],
+)
+def test_keep_policies(scores, keep, cap, want):
+    assert select(scores, keep, cap) == want
+
+
+def test_bad_policy_and_bad_prompts(tmp_path, tiny_models):
+    with pytest.raises(ValueError, match="--keep"):
+        select([1.0], "best", None)
+    bad = tmp_path / "bad.parquet"
+    pd.DataFrame({"prompt": [[{"role": "user", "content": "hi"}], []], "data_source": ["x", "x"],
+                  "reward_model": [{"ground_truth": "1"}, {"ground_truth": "2"}]}).to_parquet(bad)
+    with pytest.raises(ValueError, match=f"{bad}: row 1: field 'prompt'"):
+        generate(str(bad), tmp_path / "o.parquet", GenerationSettings(tiny_models["teacher"]))
+
+
+@pytest.fixture(scope="module")
+def prompts(tmp_path_factory):
+    out = tmp_path_factory.mktemp("prompts")
+    make_game_data("countdown", 6, 1, 0, {"n_numbers": 3}, out)
+    return str(out / "train.parquet")
+
+
+SETTINGS = dict(n=4, max_new_tokens=48, keep="all", seed=3)
+
+
+def test_generated_rows(tiny_models, prompts, tmp_path):
+    out = generate(prompts, tmp_path / "sft.parquet", GenerationSettings(tiny_models["teacher"], **SETTINGS), chunk_prompts=4)
+    frame, source = pd.read_parquet(out), pd.read_parquet(prompts)
+    assert len(frame) >= 1 and frame["sample_index"].max() < 4
+    for row in frame.itertuples():
+        prompt = source.iloc[row.prompt_index]
+        assert [dict(m) for m in row.messages[:-1]] == [dict(m) for m in prompt["prompt"]]
+        assert row.messages[-1]["role"] == "assistant"
+        truth = prompt["reward_model"]["ground_truth"]
+        assert row.reward == compute_score(row.data_source, row.messages[-1]["content"], truth)["score"]
+    # Behaviour log-probs are the teacher's log-probs of exactly these SFT sequences.
+    for got, want in zip(frame[BEHAVIOR_KEY], reference(tiny_models["teacher"], str(out))):
+        assert max(abs(a - b) for a, b in zip(got, want)) < 1e-5
+    meta = read_generation_metadata(out)
+    assert (meta["model"], meta["temperature"], meta["top_p"], meta["seed"], meta["n"]) == (tiny_models["teacher"], 1.0, 1.0, 3, 4)
+    assert not (tmp_path / "sft.parquet.gen-parts").exists()
+
+
+def test_same_seed_same_file_and_resume(tiny_models, prompts, tmp_path, monkeypatch):
+    settings = GenerationSettings(tiny_models["teacher"], **SETTINGS)
+    fresh = pd.read_parquet(generate(prompts, tmp_path / "a.parquet", settings, chunk_prompts=2))
+    calls = {"n": 0}
+    original = HFGenerator.sample
+
+    def killed_on_second_chunk(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(HFGenerator, "sample", killed_on_second_chunk)
+    with pytest.raises(KeyboardInterrupt):
+        generate(prompts, tmp_path / "b.parquet", settings, chunk_prompts=2)
+    calls["n"] = -10
+    resumed = pd.read_parquet(generate(prompts, tmp_path / "b.parquet", settings, chunk_prompts=2))
+    assert calls["n"] == -10 + 2  # 3 chunks, the first was done before the kill
+    assert resumed.equals(fresh)
