@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pear_verl import generate, rl_data, score
+from pear_verl import generate, report, rl_data, score
 
 
 def main(argv=None) -> None:
@@ -18,6 +18,7 @@ def main(argv=None) -> None:
     rl_data.add_commands(sub)
     score.add_commands(sub)
     generate.add_commands(sub)
+    report.add_commands(sub)
     args = parser.parse_args(argv)
     try:
         args.func(args)
