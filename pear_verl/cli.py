@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pear_verl import generate, report, rl_data, score
+from pear_verl import evaluate, generate, report, rl_data, score
 
 
 def main(argv=None) -> None:
@@ -19,6 +19,7 @@ def main(argv=None) -> None:
     score.add_commands(sub)
     generate.add_commands(sub)
     report.add_commands(sub)
+    evaluate.add_commands(sub)
     args = parser.parse_args(argv)
     try:
         args.func(args)

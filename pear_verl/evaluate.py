@@ -1,0 +1,146 @@
+"""`pear-verl eval` and `pear-verl compare`: pass@1 and unbiased pass@k, per benchmark, and PEAR vs SFT.
+
+Why: PEAR's claim is about results *after RL*, measured the way the paper does: n samples per problem,
+pass@1 averaged over the n samples and the unbiased pass@k of Chen et al. (2021),
+pass@k = 1 − C(n−c, k) / C(n, k), computed in the numerically stable product form. Every response is
+checked by `reward_fns.compute_score`, the same checker GRPO trains against.
+
+Benchmarks are local verl RL parquet files (`pear-verl math make` for AIME/MATH-500 JSONL, `pear-verl
+games make` test splits). Sampling: vLLM on GPU (`--backend vllm`), HF `generate` on CPU; seeded.
+
+Run:
+    pear-verl eval --model CKPT --data aime24=data/aime24.parquet --data countdown=data/cd/test.parquet \
+        --n 64 --k 1 8 --temperature 0.6 --top-p 0.95 --max-new-tokens 8192 --out results/pear_post_rl
+    pear-verl compare sft=results/sft_post_rl pear=results/pear_post_rl --out results/compare
+Outputs: results.json + results.md (eval); compare.md + compare.png (compare).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from pear_verl.generate import GenerationSettings, HFGenerator, VLLMGenerator, read_prompts
+from pear_verl.io import atomic_path, write_json_atomic
+from reward_fns import compute_score
+
+
+def pass_at_k(n: int, c: int, k: int) -> float:
+    """Unbiased pass@k for c correct out of n samples (Chen et al. 2021), stable product form."""
+    if not (0 <= c <= n and 1 <= k <= n):
+        raise ValueError(f"need 0 <= c <= n and 1 <= k <= n, got n={n}, c={c}, k={k}")
+    if n - c < k:
+        return 1.0
+    return float(1.0 - np.prod(1.0 - k / np.arange(n - c + 1, n + 1)))
+
+
+def evaluate_benchmark(generator, path: str, settings: GenerationSettings, ks: list[int], chunk: int = 16) -> dict:
+    frame = read_prompts(path)
+    correct = []
+    for start in tqdm(range(0, len(frame), chunk), desc=f"eval {Path(path).name}"):
+        rows = frame.iloc[start : start + chunk]
+        samples = generator.sample(list(rows["prompt"]), settings, seed=settings.seed * 1_000_003 + start)
+        for row, responses in zip(rows.itertuples(index=False), samples):
+            truth = row.reward_model["ground_truth"]
+            correct.append(sum(compute_score(row.data_source, text, truth)["acc"] == 1.0 for text, _ in responses))
+    n = settings.n
+    return {
+        "file": str(path),
+        "problems": len(correct),
+        "n": n,
+        "pass@1": float(np.mean([c / n for c in correct])),
+        **{f"pass@{k}": float(np.mean([pass_at_k(n, c, k) for c in correct])) for k in ks if k <= n},
+        "correct_per_problem": correct,
+    }
+
+
+def markdown_table(results: dict[str, dict], title: str) -> str:
+    keys = sorted({k for r in results.values() for k in r if k.startswith("pass@")}, key=lambda k: int(k[5:]))
+    lines = [f"# {title}", "", "| benchmark | problems | n | " + " | ".join(keys) + " |", "|---|---|---|" + "---|" * len(keys)]
+    for name, r in results.items():
+        lines.append(f"| {name} | {r['problems']} | {r['n']} | " + " | ".join(f"{100 * r[k]:.1f}" if k in r else "–" for k in keys) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def run_eval(model: str, data: dict[str, str], settings: GenerationSettings, ks: list[int], out_dir: str) -> dict:
+    generator = HFGenerator(model) if settings.backend == "hf" else VLLMGenerator(model)
+    results = {name: evaluate_benchmark(generator, path, settings, ks) for name, path in data.items()}
+    out = Path(out_dir)
+    payload = {"model": model, "settings": vars(settings), "benchmarks": results}
+    write_json_atomic(payload, out / "results.json")
+    with atomic_path(out / "results.md") as tmp:
+        tmp.write_text(markdown_table(results, f"{model} (n={settings.n}, T={settings.temperature}, top-p={settings.top_p}, seed={settings.seed})"))
+    print((out / "results.md").read_text())
+    return payload
+
+
+def compare(runs: dict[str, str], out_dir: str) -> str:
+    """Side-by-side table and bar plot of several `eval` result folders (e.g. sft vs pear)."""
+    loaded = {name: json.loads((Path(d) / "results.json").read_text())["benchmarks"] for name, d in runs.items()}
+    benchmarks = sorted({b for r in loaded.values() for b in r})
+    metrics = sorted({k for r in loaded.values() for b in r.values() for k in b if k.startswith("pass@")}, key=lambda k: int(k[5:]))
+    lines = ["| benchmark | metric | " + " | ".join(loaded) + " |", "|---|---|" + "---|" * len(loaded)]
+    for bench in benchmarks:
+        for metric in metrics:
+            cells = [f"{100 * loaded[r][bench][metric]:.1f}" if bench in loaded[r] and metric in loaded[r][bench] else "–" for r in loaded]
+            lines.append(f"| {bench} | {metric} | " + " | ".join(cells) + " |")
+    table = "\n".join(lines) + "\n"
+    out = Path(out_dir)
+    with atomic_path(out / "compare.md") as tmp:
+        tmp.write_text(table)
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    groups = [(b, m) for b in benchmarks for m in metrics]
+    fig, ax = plt.subplots(figsize=(max(6, 1.2 * len(groups)), 4))
+    width = 0.8 / max(len(loaded), 1)
+    for i, (name, res) in enumerate(loaded.items()):
+        values = [100 * res.get(b, {}).get(m, np.nan) for b, m in groups]
+        ax.bar(np.arange(len(groups)) + i * width, values, width, label=name)
+    ax.set_xticks(np.arange(len(groups)) + width * (len(loaded) - 1) / 2, [f"{b}\n{m}" for b, m in groups], fontsize=8)
+    ax.set_ylabel("%")
+    ax.legend()
+    fig.tight_layout()
+    with atomic_path(out / "compare.png") as tmp:
+        fig.savefig(tmp, format="png", dpi=110)
+    plt.close(fig)
+    print(table)
+    return table
+
+
+def _named(pairs: list[str]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        name, sep, path = pair.partition("=")
+        if not sep or not name or not path:
+            raise ValueError(f"expected name=path, got {pair!r}")
+        out[name] = path
+    return out
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    ev = sub.add_parser("eval", help="pass@1 / pass@k of a model on local benchmark parquets")
+    ev.add_argument("--model", required=True)
+    ev.add_argument("--data", action="append", required=True, help="name=path to a verl RL parquet (repeatable)")
+    ev.add_argument("--n", type=int, default=16, help="samples per problem")
+    ev.add_argument("--k", type=int, nargs="+", default=[1, 8])
+    ev.add_argument("--temperature", type=float, default=0.6)
+    ev.add_argument("--top-p", type=float, default=0.95)
+    ev.add_argument("--max-new-tokens", type=int, default=4096)
+    ev.add_argument("--seed", type=int, default=0)
+    ev.add_argument("--backend", default="hf", choices=["hf", "vllm"])
+    ev.add_argument("--out", required=True)
+    ev.set_defaults(func=lambda a: run_eval(a.model, _named(a.data), GenerationSettings(
+        a.model, n=a.n, temperature=a.temperature, top_p=a.top_p, max_new_tokens=a.max_new_tokens, seed=a.seed, backend=a.backend,
+    ), a.k, a.out))
+    cmp = sub.add_parser("compare", help="table + plot of several eval result folders")
+    cmp.add_argument("runs", nargs="+", help="name=results_folder")
+    cmp.add_argument("--out", required=True)
+    cmp.set_defaults(func=lambda a: compare(_named(a.runs), a.out))
