@@ -1,7 +1,8 @@
 """`pear-verl`: the command-line front door to the data tools.
 
 Each subcommand lives in the module that implements it (`add_commands(subparsers)`); this file only
-collects them. Run `pear-verl --help`.
+collects them. Run `pear-verl --help`. `pear-verl --check SUBCOMMAND ARGS...` parses the arguments
+(an unknown option fails) and runs nothing: the recipes' DRY_RUN uses it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,12 @@ def main(argv=None) -> None:
     generate.add_commands(sub)
     report.add_commands(sub)
     evaluate.add_commands(sub)
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    check_only = bool(argv) and argv[0] == "--check"  # recipes' DRY_RUN: parse and validate, run nothing
+    args = parser.parse_args(argv[1:] if check_only else argv)
+    if check_only:
+        print(f"pear-verl {args.command}: arguments ok")
+        return
     try:
         args.func(args)
     except (ValueError, KeyError, FileNotFoundError) as err:
