@@ -123,7 +123,6 @@ def generate(prompts_path: str, out: str | Path, s: GenerationSettings, tokenize
     parts = out.with_name(out.name + ".gen-parts")
     parts.mkdir(parents=True, exist_ok=True)
     generator = None
-    counts = {"sampled": 0, "unfinished": 0, "correct": 0, "kept": 0}
     for start in tqdm(range(0, len(frame), chunk_prompts), desc="generating", unit="chunk"):
         part = parts / f"{start:010d}.parquet"
         if part.exists():

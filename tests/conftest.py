@@ -41,3 +41,12 @@ def raw_parquet(tmp_path_factory):
     path = tmp_path_factory.mktemp("data") / "raw.parquet"
     pd.DataFrame(chat_rows(16)).to_parquet(path, index=False)
     return str(path)
+
+
+@pytest.fixture(scope="session")
+def teacher_scored(tiny_models, raw_parquet, tmp_path_factory):
+    """raw_parquet with the teacher's behaviour log-probs (pear-verl score)."""
+    from pear_verl.score import score_parquet
+    from tests.reference import DATA_CONFIG
+
+    return str(score_parquet(raw_parquet, tmp_path_factory.mktemp("teacher") / "train.parquet", tiny_models["teacher"], data_config=DATA_CONFIG))

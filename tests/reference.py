@@ -2,6 +2,8 @@
 
 import math
 
+DATA_CONFIG = {"pad_mode": "no_padding", "truncation": "error", "max_length": 1024}
+
 
 def clip(x, bounds):
     return x if bounds is None else min(max(x, bounds[0]), bounds[1])
@@ -26,3 +28,29 @@ def reference_log_weights(lp, blp, mask, variant, gamma, block_size, ratio_clip,
                 lw = (T - e) * math.log(gamma) + sum(d[j - 1] for j in range(e + 1, T + 1))
             out[b][pos[t - 1]] = clip(lw, log_weight_clip)
     return out
+
+
+def forward_log_probs(model_path, parquet, temperature=1.0) -> list[list[float]]:
+    """log π(y_t) of every trainable token of every row: one unbatched forward per row, normalised
+    with a plain loop over the vocabulary (independent of pear_verl.scoring)."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from pear_verl.data import PearSFTDataset
+
+    tokenizer = AutoTokenizer.from_pretrained(model_path)
+    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32).eval()
+    dataset = PearSFTDataset(str(parquet), tokenizer, {**DATA_CONFIG, "behavior_log_probs_key": None})
+    rows = []
+    for i in range(len(dataset)):
+        sample = dataset.tokenize(i)
+        ids, mask = sample["input_ids"].tolist(), sample["loss_mask"].tolist()
+        with torch.no_grad():
+            logits = model(input_ids=torch.tensor([ids])).logits[0].double() / temperature
+        values = []
+        for t in range(1, len(ids)):
+            if mask[t]:
+                scores = logits[t - 1].tolist()
+                values.append(scores[ids[t]] - math.log(sum(math.exp(x) for x in scores)))
+        rows.append(values)
+    return rows

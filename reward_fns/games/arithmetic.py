@@ -21,7 +21,7 @@ MAX_CHARS = 300
 MAX_MAGNITUDE = 10**15  # bound on |numerator| and |denominator| of every intermediate value
 MAX_NODES = 200
 _ALLOWED = re.compile(r"^[0-9+\-*/() .]*$")
-_TRANSLATE = str.maketrans({"×": "*", "x": "*", "X": "*", "÷": "/", "−": "-", "–": "-", "\u2212": "-", "[": "(", "]": ")", "{": "(", "}": ")"})
+_TRANSLATE = str.maketrans({"×": "*", "x": "*", "X": "*", "÷": "/", "−": "-", "–": "-", "[": "(", "]": ")", "{": "(", "}": ")"})
 
 
 class ArithmeticRejected(ValueError):

@@ -18,13 +18,12 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from pear_verl.data import BEHAVIOR_KEY, PearSFTDataset
+from pear_verl.data import BEHAVIOR_KEY
 from pear_verl.score import score_parquet
-from tests.reference import reference_log_weights
+from tests.reference import DATA_CONFIG, forward_log_probs, reference_log_weights
 
 pytestmark = pytest.mark.integration
 
-DATA_CONFIG = {"pad_mode": "no_padding", "truncation": "error", "max_length": 1024}
 N_ROWS = 16
 
 
@@ -63,39 +62,17 @@ def checked(result):
 
 
 @pytest.fixture(scope="module")
-def teacher_data(tiny_models, raw_parquet, tmp_path_factory):
-    out = tmp_path_factory.mktemp("teacher") / "train.parquet"
-    score_parquet(raw_parquet, out, tiny_models["teacher"], data_config=DATA_CONFIG)
-    return str(out)
-
-
-@pytest.fixture(scope="module")
 def own_data(tiny_models, raw_parquet, tmp_path_factory):
     out = tmp_path_factory.mktemp("own") / "train.parquet"
     score_parquet(raw_parquet, out, tiny_models["student"], data_config=DATA_CONFIG)
     return str(out)
 
 
-def trainable_log_probs(model_path, train) -> list[list[float]]:
-    """log π(y_t) of every trainable token of every row, one plain forward per row."""
-    tokenizer = AutoTokenizer.from_pretrained(model_path)
-    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32).eval()
-    dataset = PearSFTDataset(train, tokenizer, {**DATA_CONFIG, "behavior_log_probs_key": None})
-    rows = []
-    for i in range(len(dataset)):
-        sample = dataset.tokenize(i)
-        ids, mask = sample["input_ids"], sample["loss_mask"].bool()
-        with torch.no_grad():
-            logp = torch.log_softmax(model(input_ids=ids[None]).logits[0].double(), -1)
-        rows.append([logp[t - 1, ids[t]].item() for t in range(1, len(ids)) if mask[t]])
-    return rows
-
-
 def offline_step1(model_path, train, objective, variant, gamma, block_size, ratio_clip, log_weight_clip):
     """Step-1 loss and PEAR metrics from the initial model, by plain loops (independent of pear_verl.losses)."""
     behavior = pd.read_parquet(train)[BEHAVIOR_KEY]
     total, weights, deltas, bases = 0.0, [], [], []
-    for i, lp in enumerate(trainable_log_probs(model_path, train)):
+    for i, lp in enumerate(forward_log_probs(model_path, train)):
         blp = list(behavior[i])
         logw = reference_log_weights([lp], [blp], [[True] * len(lp)], variant, gamma, block_size, ratio_clip, log_weight_clip)[0]
         for t in range(len(lp)):
@@ -135,10 +112,10 @@ def overrides_for(case):
 
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_step1_loss_and_metrics_match_offline_reference(name, tiny_models, teacher_data, tmp_path):
+def test_step1_loss_and_metrics_match_offline_reference(name, tiny_models, teacher_scored, tmp_path):
     case = CASES[name]
-    metrics = checked(run_sft(tmp_path, tiny_models["student"], teacher_data, *overrides_for(case)))
-    want = offline_step1(tiny_models["student"], teacher_data, **case)
+    metrics = checked(run_sft(tmp_path, tiny_models["student"], teacher_scored, *overrides_for(case)))
+    want = offline_step1(tiny_models["student"], teacher_scored, **case)
     got = metrics[0]
     for key, value in want.items():
         assert got[key] == pytest.approx(value, rel=2e-4), key
@@ -159,17 +136,17 @@ def test_own_log_probs_reproduce_plain_sft(tiny_models, own_data, tmp_path):
     assert "pear/weight_mean" not in plain and plain["pear/base_loss"] == pytest.approx(plain["train/loss"], rel=1e-5)
 
 
-def test_trains_and_exports_a_reloadable_hf_checkpoint(tiny_models, teacher_data, tmp_path):
+def test_trains_and_exports_a_reloadable_hf_checkpoint(tiny_models, teacher_scored, tmp_path):
     metrics = checked(
         run_sft(
-            tmp_path, tiny_models["student"], teacher_data,
-            "checkpoint.save_contents=[model,optimizer,extra,hf_model]", f"data.val_files={teacher_data}", steps=3,
+            tmp_path, tiny_models["student"], teacher_scored,
+            "checkpoint.save_contents=[model,optimizer,extra,hf_model]", f"data.val_files={teacher_scored}", steps=3,
         )
     )
     assert sum("train/loss" in m for m in metrics) == 3
     hf_dir = tmp_path / "ckpt" / "global_step_3" / "huggingface"
     # val/loss is the *unweighted* NLL of the final model on the validation rows (one val batch).
-    val_lp = trainable_log_probs(str(hf_dir), teacher_data)
+    val_lp = forward_log_probs(str(hf_dir), teacher_scored)
     want_val = -sum(map(sum, val_lp)) / sum(map(len, val_lp))
     assert [m["val/loss"] for m in metrics if "val/loss" in m] == [pytest.approx(want_val, rel=2e-4)]
     trained = AutoModelForCausalLM.from_pretrained(hf_dir, dtype=torch.float32)
@@ -181,16 +158,16 @@ def test_trains_and_exports_a_reloadable_hf_checkpoint(tiny_models, teacher_data
     assert out.shape[1] > 0
 
 
-def test_two_gloo_ranks_match_one_process(tiny_models, teacher_data, tmp_path):
+def test_two_gloo_ranks_match_one_process(tiny_models, teacher_scored, tmp_path):
     """Data-parallel on 2 CPU ranks: same step-1 loss and global PEAR metrics as one process."""
-    one = checked(run_sft(tmp_path / "one", tiny_models["student"], teacher_data))[0]
-    two = checked(run_sft(tmp_path / "two", tiny_models["student"], teacher_data, nproc=2))[0]
+    one = checked(run_sft(tmp_path / "one", tiny_models["student"], teacher_scored))[0]
+    two = checked(run_sft(tmp_path / "two", tiny_models["student"], teacher_scored, nproc=2))[0]
     for key in ("train/loss", "pear/base_loss", "pear/weight_mean", "pear/weight_max", "pear/ess", "pear/delta_mean", "pear/trainable_tokens"):
         assert two[key] == pytest.approx(one[key], rel=2e-4), key
 
 
-def test_bad_data_fails_before_training(tiny_models, teacher_data, tmp_path):
-    frame = pd.read_parquet(teacher_data)
+def test_bad_data_fails_before_training(tiny_models, teacher_scored, tmp_path):
+    frame = pd.read_parquet(teacher_scored)
     frame.at[5, BEHAVIOR_KEY] = [float("nan")] * len(frame.at[5, BEHAVIOR_KEY])
     bad = tmp_path / "bad.parquet"
     frame.to_parquet(bad, index=False)
@@ -200,9 +177,9 @@ def test_bad_data_fails_before_training(tiny_models, teacher_data, tmp_path):
     assert not (tmp_path / "ckpt").exists()
 
 
-def test_killed_run_resumes_from_its_checkpoint(tiny_models, teacher_data, tmp_path):
+def test_killed_run_resumes_from_its_checkpoint(tiny_models, teacher_scored, tmp_path):
     """verl's resume (trainer.resume_mode=auto) works unchanged under PearSFTTrainer."""
-    run = partial(run_sft, tmp_path, tiny_models["student"], teacher_data, "trainer.save_freq=1", batch=4)
+    run = partial(run_sft, tmp_path, tiny_models["student"], teacher_scored, "trainer.save_freq=1", batch=4)
     first = checked(run(steps=2))
     assert sum("train/loss" in m for m in first) == 2
     resumed = checked(run(steps=4))

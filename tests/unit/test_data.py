@@ -10,15 +10,14 @@ from verl.utils.dataset.multiturn_sft_dataset import MultiTurnSFTDataset
 from pear_verl.data import BEHAVIOR_KEY, FINGERPRINT_KEY, BehaviorDataError, PearSFTDataset
 from pear_verl.score import score_parquet
 from tests.conftest import chat_rows
+from tests.reference import DATA_CONFIG
 
-CONFIG = {"pad_mode": "no_padding", "truncation": "error", "max_length": 256}
+CONFIG = DATA_CONFIG
 
 
 @pytest.fixture(scope="module")
-def scored(tiny_models, raw_parquet, tmp_path_factory):
-    out = tmp_path_factory.mktemp("scored") / "train.parquet"
-    score_parquet(raw_parquet, out, tiny_models["teacher"], data_config=CONFIG)
-    return str(out)
+def scored(teacher_scored):
+    return teacher_scored
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from pear_verl.data import BEHAVIOR_KEY
 from pear_verl.generate import GenerationSettings, HFGenerator, generate, read_generation_metadata, select
 from pear_verl.rl_data import make_game_data
 from reward_fns import compute_score
-from tests.unit.test_score import reference
+from tests.reference import forward_log_probs
 
 
 @pytest.mark.parametrize(
@@ -56,7 +56,7 @@ def test_generated_rows(tiny_models, prompts, tmp_path):
         truth = prompt["reward_model"]["ground_truth"]
         assert row.reward == compute_score(row.data_source, row.messages[-1]["content"], truth)["score"]
     # Behaviour log-probs are the teacher's log-probs of exactly these SFT sequences.
-    for got, want in zip(frame[BEHAVIOR_KEY], reference(tiny_models["teacher"], str(out))):
+    for got, want in zip(frame[BEHAVIOR_KEY], forward_log_probs(tiny_models["teacher"], str(out))):
         assert max(abs(a - b) for a, b in zip(got, want)) < 1e-5
     meta = read_generation_metadata(out)
     assert (meta["model"], meta["temperature"], meta["top_p"], meta["seed"], meta["n"]) == (tiny_models["teacher"], 1.0, 1.0, 3, 4)

@@ -10,16 +10,15 @@ import pytest
 from pear_verl.data import BEHAVIOR_KEY
 from pear_verl.report import run_report
 from pear_verl.score import score_parquet
-from tests.reference import reference_log_weights
-from tests.unit.test_score import reference
+from tests.reference import forward_log_probs, reference_log_weights
 
 KNOBS = {"gamma": 0.99, "block_size": 3, "ratio_clip": (-0.08, 0.3), "log_weight_clip": (-1.0, 0.5)}
 
 
-def test_report_matches_loop_reference(tiny_models, raw_parquet, tmp_path):
+def test_report_matches_loop_forward_log_probs(tiny_models, raw_parquet, tmp_path):
     scored = score_parquet(raw_parquet, tmp_path / "scored.parquet", tiny_models["teacher"], data_config={"max_length": 1024})
     report = run_report(str(scored), tiny_models["student"], str(tmp_path / "rep"), KNOBS, {"max_length": 1024})
-    student = reference(tiny_models["student"], str(scored))
+    student = forward_log_probs(tiny_models["student"], str(scored))
     behavior = pd.read_parquet(scored)[BEHAVIOR_KEY]
     deltas = [s - b for lp, blp in zip(student, behavior) for s, b in zip(lp, blp)]
     assert report["trainable_tokens"] == len(deltas)

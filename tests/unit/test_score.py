@@ -5,47 +5,26 @@ import math
 import pandas as pd
 import pytest
 import torch
-from transformers import AutoModelForCausalLM, AutoTokenizer
+from transformers import AutoTokenizer
 
 from pear_verl.cli import main as cli
 from pear_verl.data import BEHAVIOR_KEY, FINGERPRINT_KEY, BehaviorDataError, PearSFTDataset
 from pear_verl.score import ScoreSettings, merge_shards, read_behavior_metadata, score_shard
 from pear_verl.scoring import HFScorer, SamplingDistribution, sampling_log_probs
 from pear_verl.tiny import build_model, build_tokenizer
+from tests.reference import DATA_CONFIG, forward_log_probs
 
-CONFIG = {"pad_mode": "no_padding", "truncation": "error", "max_length": 1024}
 
 
 def settings(model, **kw):
-    return ScoreSettings(model=model, tokenizer=kw.pop("tokenizer", model), data_config=dict(CONFIG), **kw)
-
-
-def reference(model_path, parquet, temperature=1.0):
-    """Per row, one unbatched forward, normalised with a plain loop over the vocabulary."""
-    tokenizer = AutoTokenizer.from_pretrained(model_path)
-    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32).eval()
-    dataset = PearSFTDataset(parquet, tokenizer, {**CONFIG, "behavior_log_probs_key": None})
-    rows = []
-    for i in range(len(dataset)):
-        sample = dataset.tokenize(i)
-        ids, mask = sample["input_ids"].tolist(), sample["loss_mask"].tolist()
-        with torch.no_grad():
-            logits = model(input_ids=torch.tensor([ids])).logits[0].double() / temperature
-        values = []
-        for t in range(1, len(ids)):
-            if not mask[t]:
-                continue
-            scores = logits[t - 1].tolist()
-            values.append(scores[ids[t]] - math.log(sum(math.exp(x) for x in scores)))
-        rows.append(values)
-    return rows
+    return ScoreSettings(model=model, tokenizer=kw.pop("tokenizer", model), data_config=dict(DATA_CONFIG), **kw)
 
 
 @pytest.mark.parametrize("batch_tokens", [64, 100_000])  # many small padded batches / one batch
 def test_log_probs_equal_a_direct_forward(tiny_models, raw_parquet, tmp_path, batch_tokens):
     out = score_shard([raw_parquet], tmp_path / "out.parquet", settings(tiny_models["teacher"]), max_batch_tokens=batch_tokens)
     got = pd.read_parquet(out)[BEHAVIOR_KEY]
-    want = reference(tiny_models["teacher"], raw_parquet)
+    want = forward_log_probs(tiny_models["teacher"], raw_parquet)
     assert len(got) == len(want)
     for g, w in zip(got, want):
         assert len(g) == len(w)
@@ -55,16 +34,16 @@ def test_log_probs_equal_a_direct_forward(tiny_models, raw_parquet, tmp_path, ba
 def test_temperature(tiny_models, raw_parquet, tmp_path):
     out = score_shard([raw_parquet], tmp_path / "t.parquet", settings(tiny_models["teacher"], temperature=0.7))
     got = pd.read_parquet(out)[BEHAVIOR_KEY]
-    want = reference(tiny_models["teacher"], raw_parquet, temperature=0.7)
+    want = forward_log_probs(tiny_models["teacher"], raw_parquet, temperature=0.7)
     for g, w in zip(got, want):
         assert max(abs(a - b) for a, b in zip(g, w)) < 1e-5
-    plain = reference(tiny_models["teacher"], raw_parquet)
+    plain = forward_log_probs(tiny_models["teacher"], raw_parquet)
     assert abs(got[0][0] - plain[0][0]) > 1e-3
     assert read_behavior_metadata(out)["temperature"] == 0.7
 
 
 @pytest.mark.parametrize("temperature,top_k,top_p", [(1.0, 5, None), (0.5, None, 0.9), (1.3, 20, 0.5), (1.0, None, 1.0), (0.8, 1, None)])
-def test_truncated_distributions_match_a_loop_reference(temperature, top_k, top_p):
+def test_truncated_distributions_match_a_loop_forward_log_probs(temperature, top_k, top_p):
     gen = torch.Generator().manual_seed(0)
     logits = torch.randn(30, 50, generator=gen) * 3
     targets = torch.randint(0, 50, (30,), generator=gen)
@@ -131,7 +110,7 @@ def test_killed_run_resumes_to_the_same_file(tiny_models, raw_parquet, tmp_path,
 def test_the_scored_file_trains(tiny_models, raw_parquet, tmp_path):
     """What `score` writes is what PearSFTDataset accepts (columns, counts, fingerprints)."""
     out = score_shard([raw_parquet], tmp_path / "s.parquet", settings(tiny_models["teacher"]))
-    dataset = PearSFTDataset(str(out), AutoTokenizer.from_pretrained(tiny_models["teacher"]), CONFIG)
+    dataset = PearSFTDataset(str(out), AutoTokenizer.from_pretrained(tiny_models["teacher"]), DATA_CONFIG)
     assert BEHAVIOR_KEY in dataset[0] and FINGERPRINT_KEY in pd.read_parquet(out)
 
 
