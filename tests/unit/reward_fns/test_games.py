@@ -149,3 +149,30 @@ def test_register_a_new_game_in_one_class():
     assert compute_score("game/test_parity", "<answer>even</answer>", '{"n": 7}')["score"] == 0.0
     with pytest.raises(ValueError, match="already registered"):
         register_game(type("Other", (Parity,), {}))
+
+
+def test_third_party_game_through_the_entry_point(tmp_path, monkeypatch):
+    """A package that declares `[pear_verl.games]` in its metadata is loaded without touching this repo."""
+    import reward_fns.games as games
+
+    (tmp_path / "my_parity_game.py").write_text(
+        "from reward_fns.games import Game, Verdict, register_game\n"
+        "@register_game\n"
+        "class Plugin(Game):\n"
+        "    name = 'plugin_parity'\n"
+        "    def generate(self, rng, **k): return {'n': rng.randint(0, 9)}\n"
+        "    def prompt(self, p): return 'even or odd? <answer></answer>'\n"
+        "    def solve(self, p): return 'even' if p['n'] % 2 == 0 else 'odd'\n"
+        "    def check(self, p, a): return Verdict(a.strip() == self.solve(p))\n"
+    )
+    dist = tmp_path / "my_parity_game-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: my-parity-game\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[pear_verl.games]\nplugin_parity = my_parity_game\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    games._load_all.cache_clear()
+    try:
+        assert "plugin_parity" in game_names()
+        assert compute_score("game/plugin_parity", "<answer>odd</answer>", '{"n": 3}')["score"] == 1.0
+    finally:
+        games._load_all.cache_clear()
