@@ -94,8 +94,11 @@ def validate_rows(dataset: PearSFTDataset, rows: range) -> None:
             for turn in dataset.messages[item]:
                 if turn.get("role") == "assistant" and not str(turn.get("content") or "").strip():
                     raise BehaviorDataError(f"{dataset.where(item)}: field '{dataset.messages_key}': empty assistant response")
-            if int(dataset.tokenize(item)["loss_mask"].sum()) == 0:
+            loss_mask = dataset.tokenize(item)["loss_mask"]
+            if int(loss_mask.sum()) == 0:
                 raise BehaviorDataError(f"{dataset.where(item)}: field '{dataset.messages_key}': no assistant tokens to score")
+            if loss_mask[0]:
+                raise BehaviorDataError(f"{dataset.where(item)}: field '{dataset.messages_key}': the first token is trainable, nothing precedes it to score it")
         except BehaviorDataError as err:
             errors.append(str(err))
             if len(errors) >= 20:
