@@ -71,10 +71,6 @@ class PearSFTDataset(MultiTurnSFTDataset):
         except Exception as err:  # verl's errors do not say which row
             raise BehaviorDataError(f"{self.where(item)}: field '{self.messages_key}': {err}") from err
 
-    def fingerprint(self, item: int) -> str:
-        sample = self.tokenize(item)
-        return tokenization_fingerprint(sample["input_ids"], sample["loss_mask"])
-
     def __getitem__(self, item: int) -> dict:
         sample = self.tokenize(item)
         if self._behavior is not None:
