@@ -14,7 +14,9 @@ Parquet schema (one row per conversation):
   truncation changes it, and the row is rejected instead of silently misaligned.
 
 Every row is checked when the dataset is built, i.e. before training starts; errors name the file,
-the row in that file and the field. `pear-verl score` writes such files.
+the row in that file and the field. Under torch.distributed the tokenisation checks are split across
+ranks (each tokenises 1/N of the rows) and the errors are gathered, so every rank stops with the same
+message. `pear-verl score` writes such files.
 
 Use: `data.custom_cls.path=pkg://pear_verl.data data.custom_cls.name=PearSFTDataset` (the default in
 `pear_verl/config/pear_sft.yaml`). Set `data.behavior_log_probs_key=null` for plain SFT data.
@@ -23,7 +25,6 @@ Use: `data.custom_cls.path=pkg://pear_verl.data data.custom_cls.name=PearSFTData
 from __future__ import annotations
 
 import hashlib
-import os
 from typing import Optional
 
 import numpy as np
@@ -37,6 +38,12 @@ FINGERPRINT_KEY = "behavior_fingerprint"
 # Log-probs from fp32/bf16 log_softmax can round to tiny positive values; beyond this they are wrong.
 POSITIVE_TOLERANCE = 1e-4
 MAX_REPORTED_ERRORS = 20
+
+
+def _rank_and_world() -> tuple[int, int]:
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return torch.distributed.get_rank(), torch.distributed.get_world_size()
+    return 0, 1
 
 
 class BehaviorDataError(ValueError):
@@ -117,21 +124,27 @@ class PearSFTDataset(MultiTurnSFTDataset):
                 )
         column = self.dataframe[self.behavior_key].tolist()
         fingerprints = self.dataframe[self.fingerprint_key].tolist()
+        # Every rank needs every row's values, but the tokenisation checks (count, fingerprint) are split
+        # across data-parallel ranks: rank r tokenises rows r, r + N, ...; errors are then shared.
+        rank, world = _rank_and_world()
         behavior, errors = [], []
-        rank0 = os.environ.get("RANK", "0") == "0"
-        for item in tqdm(range(len(self)), desc="checking behaviour log-probs", disable=not rank0):
+        for item in tqdm(range(len(self)), desc="checking behaviour log-probs", disable=rank != 0):
             try:
-                behavior.append(self._check_row(item, column[item], fingerprints[item]))
+                behavior.append(self._check_row(item, column[item], fingerprints[item], tokenize=item % world == rank))
             except BehaviorDataError as err:
-                errors.append(str(err))
+                errors.append((item, str(err)))
                 if len(errors) >= MAX_REPORTED_ERRORS:
                     break
+        if world > 1:
+            gathered: list = [None] * world
+            torch.distributed.all_gather_object(gathered, errors)
+            errors = sorted(e for rank_errors in gathered for e in rank_errors)[:MAX_REPORTED_ERRORS]
         if errors:
             more = " (stopped at the first ones)" if len(errors) >= MAX_REPORTED_ERRORS else ""
-            raise BehaviorDataError(f"{len(errors)} bad PEAR rows{more}:\n" + "\n".join(errors))
+            raise BehaviorDataError(f"{len(errors)} bad PEAR rows{more}:\n" + "\n".join(msg for _, msg in errors))
         return behavior
 
-    def _check_row(self, item: int, raw, stored_fingerprint) -> np.ndarray:
+    def _check_row(self, item: int, raw, stored_fingerprint, tokenize: bool = True) -> np.ndarray:
         where, key = self.where(item), self.behavior_key
         try:
             values = np.asarray(raw, dtype=np.float64).reshape(-1) if raw is not None else None
@@ -147,6 +160,8 @@ class PearSFTDataset(MultiTurnSFTDataset):
             raise BehaviorDataError(
                 f"{where}: field '{key}': log-prob {values[bad[0]]:.6g} at index {bad[0]} is positive"
             )
+        if not tokenize:  # another rank checks this row's tokenisation
+            return np.minimum(values, 0.0).astype(np.float32)
         sample = self.tokenize(item)
         n_train = int(sample["loss_mask"].sum())
         if values.size != n_train:

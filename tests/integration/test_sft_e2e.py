@@ -18,7 +18,7 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from pear_verl.data import BEHAVIOR_KEY
+from pear_verl.data import BEHAVIOR_KEY, FINGERPRINT_KEY
 from pear_verl.score import score_parquet
 from tests.reference import DATA_CONFIG, forward_log_probs, reference_log_weights
 
@@ -166,14 +166,23 @@ def test_two_gloo_ranks_match_one_process(tiny_models, teacher_scored, tmp_path)
         assert two[key] == pytest.approx(one[key], rel=2e-4), key
 
 
-def test_bad_data_fails_before_training(tiny_models, teacher_scored, tmp_path):
+@pytest.mark.parametrize(
+    "nproc,column,value,message",
+    [
+        (1, BEHAVIOR_KEY, "nan", "is not finite"),
+        # Row 5 is tokenised by rank 1 of 2: its error must still stop every rank, with its location.
+        (2, FINGERPRINT_KEY, "0123456789abcdef", "does not match this tokenisation"),
+    ],
+)
+def test_bad_data_fails_before_training(tiny_models, teacher_scored, tmp_path, nproc, column, value, message):
     frame = pd.read_parquet(teacher_scored)
-    frame.at[5, BEHAVIOR_KEY] = [float("nan")] * len(frame.at[5, BEHAVIOR_KEY])
+    frame.at[5, column] = [float("nan")] * len(frame.at[5, BEHAVIOR_KEY]) if value == "nan" else value
     bad = tmp_path / "bad.parquet"
     frame.to_parquet(bad, index=False)
-    proc, metrics = run_sft(tmp_path, tiny_models["student"], str(bad))
+    proc, metrics = run_sft(tmp_path, tiny_models["student"], str(bad), nproc=nproc)
+    output = proc.stdout + proc.stderr
     assert proc.returncode != 0 and not metrics
-    assert f"{bad}: row 5: field '{BEHAVIOR_KEY}'" in proc.stdout + proc.stderr
+    assert output.count(f"{bad}: row 5: field '{column}'") >= nproc and message in output  # every rank stops
     assert not (tmp_path / "ckpt").exists()
 
 
