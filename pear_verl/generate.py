@@ -18,7 +18,6 @@ Run: pear-verl generate data/countdown/train.parquet --model TEACHER --out sft.p
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -26,12 +25,10 @@ from typing import Optional
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 import torch
 from tqdm import tqdm
 
-from pear_verl import __version__
-from pear_verl.io import atomic_path
+from pear_verl.io import atomic_path, read_json_metadata, write_table_atomic
 from pear_verl.score import ScoreSettings, score_shard
 from reward_fns import compute_score
 
@@ -147,9 +144,7 @@ def generate(prompts_path: str, out: str | Path, s: GenerationSettings, tokenize
         raise ValueError("no response was kept: try --keep all, more samples (--n) or a stronger teacher")
     unscored = out.with_name(out.stem + ".unscored.parquet")
     table = pa.Table.from_pandas(kept, preserve_index=False)
-    meta = {METADATA_KEY: json.dumps({**asdict(s), "prompts": str(prompts_path), "pear_verl": __version__}).encode()}
-    with atomic_path(unscored) as tmp:
-        pq.write_table(table.replace_schema_metadata(meta), tmp)
+    write_table_atomic(table, unscored, METADATA_KEY, {**asdict(s), "prompts": str(prompts_path)})
     # Rescoring: the exact token sequences, under the teacher's sampling distribution.
     scoring = ScoreSettings(s.model, tokenizer or s.model, backend=s.backend, temperature=s.temperature,
                             top_k=s.top_k, top_p=None if s.top_p >= 1 else s.top_p, data_config=dict(data_config or {}))
@@ -161,8 +156,7 @@ def generate(prompts_path: str, out: str | Path, s: GenerationSettings, tokenize
 
 
 def read_generation_metadata(path: str | Path) -> dict:
-    meta = pq.read_schema(path).metadata or {}
-    return json.loads(meta[METADATA_KEY]) if METADATA_KEY in meta else {}
+    return read_json_metadata(path, METADATA_KEY)
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:

@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 
 @contextmanager
@@ -50,3 +52,20 @@ def read_table(path: str | Path) -> pd.DataFrame:
     if path.suffix == ".json":
         return pd.read_json(path)
     raise ValueError(f"{path}: unsupported file type (use .parquet, .jsonl or .json)")
+
+
+def write_table_atomic(table: pa.Table, path: str | Path, key: bytes, record: dict) -> None:
+    """Write a parquet table with `record` (JSON, plus the pear_verl version) under schema metadata
+    `key`, keeping the table's other metadata except pandas' (stale once columns were edited)."""
+    from pear_verl import __version__
+
+    meta = {k: v for k, v in (table.schema.metadata or {}).items() if k != b"pandas"}
+    meta[key] = json.dumps({**record, "pear_verl": __version__}).encode()
+    with atomic_path(path) as tmp:
+        pq.write_table(table.replace_schema_metadata(meta), tmp)
+
+
+def read_json_metadata(path: str | Path, key: bytes) -> dict:
+    """The JSON record `write_table_atomic` stored under `key` ({} if absent)."""
+    meta = pq.read_schema(path).metadata or {}
+    return json.loads(meta[key]) if key in meta else {}

@@ -18,7 +18,6 @@ Run:
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -29,9 +28,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from pear_verl import __version__
 from pear_verl.data import BEHAVIOR_KEY, FINGERPRINT_KEY, BehaviorDataError, PearSFTDataset, tokenization_fingerprint
-from pear_verl.io import atomic_path
+from pear_verl.io import atomic_path, read_json_metadata, write_table_atomic
 from pear_verl.rl_data import parse_knobs
 from pear_verl.scoring import OutsideSupport, SamplingDistribution, TokenSequence, make_scorer
 
@@ -167,7 +165,7 @@ def score_shard(in_paths: list[str], out: str | Path, settings: ScoreSettings, s
     source = source.slice(rows.start, len(rows)).drop_columns([c for c in (BEHAVIOR_KEY, FINGERPRINT_KEY) if c in source.column_names])
     source = source.append_column(BEHAVIOR_KEY, pa.array(scored[BEHAVIOR_KEY].tolist(), type=pa.list_(pa.float32())))
     source = source.append_column(FINGERPRINT_KEY, pa.array(scored[FINGERPRINT_KEY].tolist(), type=pa.string()))
-    write_scored(source, target, settings)
+    write_table_atomic(source, target, METADATA_KEY, asdict(settings))
     for p in parts.glob(f"shard{i}of{n}-*.parquet"):
         p.unlink()
     if not any(parts.iterdir()):
@@ -181,16 +179,8 @@ def score_parquet(in_path, out_path, model: str, temperature: float = 1.0, data_
     return score_shard([str(in_path)], out_path, config)
 
 
-def write_scored(table: pa.Table, path: Path, settings: ScoreSettings) -> None:
-    meta = {k: v for k, v in (table.schema.metadata or {}).items() if k != b"pandas"}  # stale after the edit
-    meta[METADATA_KEY] = json.dumps({**asdict(settings), "pear_verl": __version__}).encode()
-    with atomic_path(path) as tmp:
-        pq.write_table(table.replace_schema_metadata(meta), tmp)
-
-
 def read_behavior_metadata(path: str | Path) -> dict:
-    meta = pq.read_schema(path).metadata or {}
-    return json.loads(meta[METADATA_KEY]) if METADATA_KEY in meta else {}
+    return read_json_metadata(path, METADATA_KEY)
 
 
 def merge_shards(out: str | Path, n: int) -> Path:
