@@ -1,17 +1,20 @@
-"""The built-in CPU demo: PEAR SFT vs plain SFT with verl's trainer, on tiny local models.
+"""The built-in CPU demo: the whole PEAR story, SFT then RL, on tiny local models with verl's trainers.
 
-Why: one command that shows the whole SFT half of the product working on any machine — no GPU, no
-downloads — through the same entry point a cluster user runs. Stages (each skipped when its output
-exists, so a killed run resumes):
+Why: PEAR's claim is about *post-RL* results, so the demo runs the complete chain on any machine — no
+GPU, no downloads — through the same entry points a cluster user runs:
 
-  1. data      — arithmetic chat conversations (train/val parquet)
-  2. teacher   — a tiny Qwen2 teacher, trained from scratch with plain SFT (`pear.enable=false`)
-  3. score     — behaviour log-probs of the SFT data under the teacher
-  4. students  — the same initial student trained twice: plain SFT and PEAR (token variant)
-  5. report    — per-step PEAR metrics and the final losses, side by side
+  1. data      — knights-and-knaves puzzles (`pear-verl games make`): RL prompts, test set, solver answers
+  2. teacher   — a tiny Qwen2 trained from scratch on the solver answers (`python -m pear_verl.sft`, plain SFT)
+  3. generate  — SFT data sampled from the teacher, verified, with behaviour log-probs (`pear-verl generate`)
+  4. students  — one initial student trained twice on that data: plain SFT and PEAR (token variant)
+  5. grpo      — identical verl GRPO for both (`verl.trainer.main_ppo`, `rollout.name=hf`, CPU)
+  6. eval      — pass@k of every model on the held-out puzzles (`pear-verl eval`), one table + one plot
 
-Run: `python -m pear_verl.demo [--workdir runs/demo] [--steps 20] [--nproc 1]`
-(`bash scripts/demo.sh` sets up `./.venv` first).
+Every stage is skipped when its output exists, so a killed run resumes. The numbers are whatever this
+run produces; at this size they say that the pipeline works, not which method is better.
+
+Run: `python -m pear_verl.demo [--workdir runs/demo]` (`bash scripts/demo.sh` sets up `./.venv`
+first); `--quick` is the smallest end-to-end run (the tests use it).
 """
 
 from __future__ import annotations
@@ -19,41 +22,45 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from pear_verl.evaluate import compare, run_eval
+from pear_verl.generate import GenerationSettings, generate
+from pear_verl.grpo_cpu import launch_grpo
 from pear_verl.io import write_parquet_atomic
-from pear_verl.score import score_parquet
+from pear_verl.rl_data import make_game_data
 from pear_verl.tiny import save_tiny_model
 
-# Settings for fast, exact CPU runs (fp32: no bf16 autocast on CPU).
-CPU_RUN = [
+GAME, KNOBS = "knights_knaves", {"n_people": 2, "depth": 1}
+# Settings for fast, exact CPU SFT runs (fp32: no bf16 autocast on CPU).
+CPU_SFT = [
     "trainer.device=cpu",
     "data.num_workers=0",
     "+engine.mixed_precision.param_dtype=fp32",
     "trainer.logger=[console,file]",
-    "data.max_token_len_per_gpu=2048",
+    "data.max_token_len_per_gpu=4096",
+    "checkpoint.save_contents=[model,optimizer,extra,hf_model]",
 ]
 
 
-def arithmetic_conversations(n: int, seed: int) -> pd.DataFrame:
-    rng = random.Random(seed)
-    rows = []
-    for _ in range(n):
-        a, b = rng.randint(0, 99), rng.randint(0, 99)
-        rows.append(
-            {
-                "messages": [
-                    {"role": "user", "content": f"{a} + {b} = ?"},
-                    {"role": "assistant", "content": f"{a} + {b} = {a + b}. The answer is \\boxed{{{a + b}}}"},
-                ]
-            }
-        )
-    return pd.DataFrame(rows)
+@dataclass
+class Sizes:
+    puzzles: int = 512
+    test_puzzles: int = 64
+    teacher_steps: int = 200
+    student_steps: int = 60
+    grpo_steps: int = 15
+    eval_n: int = 8
+    keep: str = "correct"  # teacher samples the students learn from (verified correct, as in rejection sampling)
+
+
+# Too short a teacher run to be right often: its samples are kept whether correct or not.
+QUICK = Sizes(puzzles=128, test_puzzles=16, teacher_steps=60, student_steps=10, grpo_steps=2, eval_n=2, keep="all")
 
 
 def launch_sft(run_dir: Path, overrides: list[str], nproc: int = 1) -> list[dict]:
@@ -64,7 +71,7 @@ def launch_sft(run_dir: Path, overrides: list[str], nproc: int = 1) -> list[dict
     if nproc > 1:
         cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}", "-m", "pear_verl.sft"]
     env = {**os.environ, "VERL_FILE_LOGGER_PATH": str(log)}
-    args = [*CPU_RUN, f"trainer.default_local_dir={run_dir / 'ckpt'}", *overrides]
+    args = [*CPU_SFT, f"trainer.default_local_dir={run_dir / 'ckpt'}", *overrides]
     print("$", " ".join(cmd + args), flush=True)
     with open(run_dir / "train.log", "w") as out:
         proc = subprocess.run(cmd + args, cwd=run_dir, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -73,95 +80,98 @@ def launch_sft(run_dir: Path, overrides: list[str], nproc: int = 1) -> list[dict
     return [json.loads(line)["data"] for line in log.read_text().splitlines()]
 
 
-def hf_export(run_dir: Path, steps: int) -> Path:
-    return run_dir / "ckpt" / f"global_step_{steps}" / "huggingface"
+def hf_export(ckpt_dir: Path, steps: int, sub: str = "") -> Path:
+    return ckpt_dir / f"global_step_{steps}" / sub / "huggingface"
 
 
-def train_stage(run_dir: Path, model: str, data_dir: Path, steps: int, nproc: int, extra: list[str]) -> Path:
+def sft_stage(run_dir: Path, model: Path, train: Path, val: Path, steps: int, extra: list[str], nproc: int = 1) -> Path:
     """Train unless the run's HF export already exists; returns the HF export folder."""
-    export = hf_export(run_dir, steps)
+    export = hf_export(run_dir / "ckpt", steps)
     if export.exists():
         print(f"[skip] {run_dir.name}: {export} exists")
         return export
-    launch_sft(
-        run_dir,
-        [
-            f"model.path={model}",
-            f"data.train_files={data_dir / 'train.parquet'}",
-            f"data.val_files={data_dir / 'val.parquet'}",
-            "data.train_batch_size=16",
-            f"trainer.total_training_steps={steps}",
-            "checkpoint.save_contents=[model,optimizer,extra,hf_model]",
-            "trainer.project_name=pear-demo",
-            f"trainer.experiment_name={run_dir.name}",
-            *extra,
-        ],
-        nproc=nproc,
-    )
+    launch_sft(run_dir, [f"model.path={model}", f"data.train_files={train}", f"data.val_files={val}", "data.train_batch_size=16",
+                         f"trainer.total_training_steps={steps}", "trainer.total_epochs=1000", "trainer.project_name=pear-demo", f"trainer.experiment_name={run_dir.name}", *extra], nproc)
     return export
 
 
-def report(runs: dict[str, Path]) -> str:
-    keys = ["train/loss", "pear/base_loss", "pear/weight_mean", "pear/ess", "pear/ratio_clip_frac", "val/loss"]
-    lines = ["| run | step | " + " | ".join(keys) + " |", "|---|---|" + "---|" * len(keys)]
-    for name, run_dir in runs.items():
-        merged: dict[int, dict] = {}
-        for line in (run_dir / "metrics.jsonl").read_text().splitlines():
-            entry = json.loads(line)
-            merged.setdefault(entry["step"], {}).update(entry["data"])
-        steps = sorted(merged)
-        for step in (steps[0], steps[len(steps) // 2], steps[-1]):
-            row = merged[step]
-            cells = [f"{row[k]:.4f}" if k in row else "–" for k in keys]
-            lines.append(f"| {name} | {step} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+def grpo_stage(run_dir: Path, model: Path, data_dir: Path, steps: int, extra: tuple[str, ...] = ()) -> Path:
+    """Identical GRPO for every student; returns the final actor's HF export."""
+    export = hf_export(run_dir / "ckpt", steps, "actor")
+    if export.exists():
+        print(f"[skip] {run_dir.name}: {export} exists")
+        return export
+    launch_grpo(run_dir, [
+        f"data.train_files={data_dir / 'train.parquet'}", f"data.val_files={data_dir / 'test.parquet'}",
+        "data.train_batch_size=16", "data.max_prompt_length=192", "data.max_response_length=24",
+        f"actor_rollout_ref.model.path={model}", "actor_rollout_ref.actor.optim.lr=1e-3",
+        "actor_rollout_ref.actor.ppo_mini_batch_size=16", "actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu=64",
+        "actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu=64", "actor_rollout_ref.rollout.n=4",
+        "reward.custom_reward_function.path=pkg://reward_fns", "reward.custom_reward_function.name=compute_score",
+        f"trainer.total_training_steps={steps}", f"trainer.save_freq={steps}", "trainer.test_freq=-1",
+        "trainer.val_before_train=False", "trainer.logger=[console,file]",
+        "trainer.project_name=pear-demo", f"trainer.experiment_name={run_dir.name}", *extra,
+    ])
+    return export
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", default="runs/demo")
-    parser.add_argument("--steps", type=int, default=20, help="student SFT steps")
-    parser.add_argument("--teacher-steps", type=int, default=60)
-    parser.add_argument("--nproc", type=int, default=1, help="CPU ranks (gloo) per training run")
+    parser.add_argument("--quick", action="store_true", help="smallest end-to-end run (minutes)")
+    parser.add_argument("--nproc", type=int, default=1, help="CPU ranks (gloo) per SFT run")
     args = parser.parse_args()
+    sizes = QUICK if args.quick else Sizes()
     work = Path(args.workdir).resolve()
-    data_dir = work / "data"
+    data = work / "data"
 
-    print("== 1. data")
-    for split, n, seed in (("train", 256, 0), ("val", 32, 1)):
-        if not (data_dir / f"raw_{split}.parquet").exists():
-            write_parquet_atomic(arithmetic_conversations(n, seed), data_dir / f"raw_{split}.parquet")
+    print("== 1. data", flush=True)
+    if not (data / "sft_train.parquet").exists():
+        make_game_data(GAME, sizes.puzzles, sizes.test_puzzles, 0, KNOBS, data, sft=True)
+    solver = pd.read_parquet(data / "sft_train.parquet")
+    n_val = max(8, len(solver) // 10)
+    for name, rows in (("solver_train", solver[n_val:]), ("solver_val", solver[:n_val])):
+        if not (data / f"{name}.parquet").exists():
+            write_parquet_atomic(rows, data / f"{name}.parquet")
 
-    print("== 2. teacher (plain SFT from scratch)")
+    print("== 2. teacher: plain SFT from scratch on solver answers", flush=True)
     for name, seed in (("teacher_init", 1), ("student_init", 0)):
         if not (work / name / "config.json").exists():
             save_tiny_model(work / name, seed=seed, hidden=64)
-    teacher_data = work / "teacher_data"
-    for split in ("train", "val"):
-        if not (teacher_data / f"{split}.parquet").exists():
-            write_parquet_atomic(pd.read_parquet(data_dir / f"raw_{split}.parquet"), teacher_data / f"{split}.parquet")
-    teacher = train_stage(
-        work / "teacher", str(work / "teacher_init"), teacher_data, args.teacher_steps, args.nproc,
-        ["pear.enable=false", "optim.lr=3e-3"],
-    )
+    teacher = sft_stage(work / "teacher", work / "teacher_init", data / "solver_train.parquet", data / "solver_val.parquet",
+                        sizes.teacher_steps, ["pear.enable=false", "optim.lr=3e-3"], args.nproc)
 
-    print("== 3. behaviour log-probs under the teacher")
-    for split in ("train", "val"):
-        out = data_dir / f"{split}.parquet"
-        if not out.exists():
-            score_parquet(data_dir / f"raw_{split}.parquet", out, str(teacher))
+    print("== 3. SFT data from the teacher, with behaviour log-probs", flush=True)
+    sft_data = data / "teacher_sft.parquet"
+    if not sft_data.exists():
+        generate(str(data / "train.parquet"), sft_data, GenerationSettings(str(teacher), n=4, temperature=1.0, max_new_tokens=24, keep=sizes.keep, max_per_prompt=2))
+    teacher_rows = pd.read_parquet(sft_data)
+    if len(teacher_rows) < 64:
+        raise SystemExit(f"the teacher left only {len(teacher_rows)} SFT rows ({sft_data}); train it longer")
+    n_val = max(8, len(teacher_rows) // 10)
+    for name, rows in (("teacher_train", teacher_rows[n_val:]), ("teacher_val", teacher_rows[:n_val])):
+        if not (data / f"{name}.parquet").exists():
+            write_parquet_atomic(rows, data / f"{name}.parquet")
 
-    print("== 4. students: plain SFT and PEAR")
-    runs = {"sft": work / "student_sft", "pear": work / "student_pear"}
-    student = str(work / "student_init")
-    train_stage(runs["sft"], student, data_dir, args.steps, args.nproc, ["pear.enable=false"])
-    train_stage(runs["pear"], student, data_dir, args.steps, args.nproc, ["pear.variant=token"])
+    print("== 4. students: plain SFT and PEAR on the same data", flush=True)
+    students = {}
+    for method, extra in (("sft", ["pear.enable=false"]), ("pear", ["pear.variant=token"])):
+        students[method] = sft_stage(work / f"student_{method}", work / "student_init", data / "teacher_train.parquet",
+                                     data / "teacher_val.parquet", sizes.student_steps, [*extra, "optim.lr=3e-3"], args.nproc)
 
-    print("== 5. report")
-    table = report(runs)
-    (work / "report.md").write_text(table + "\n")
-    print(table)
-    print(f"\nHF checkpoints: {hf_export(runs['sft'], args.steps)} and {hf_export(runs['pear'], args.steps)}")
+    print("== 5. identical GRPO for both students (verl main_ppo, hf rollout on CPU)", flush=True)
+    models = {"teacher": teacher, **{f"{m}": p for m, p in students.items()}}
+    for method, student in students.items():
+        models[f"{method}+grpo"] = grpo_stage(work / f"grpo_{method}", student, data, sizes.grpo_steps)
+
+    print("== 6. evaluation on held-out puzzles", flush=True)
+    settings = dict(n=sizes.eval_n, temperature=1.0, max_new_tokens=24)
+    for name, model in models.items():
+        out = work / "eval" / name
+        if not (out / "results.json").exists():
+            run_eval(str(model), {GAME: str(data / "test.parquet")}, GenerationSettings(str(model), **settings), [1, sizes.eval_n], str(out))
+    table = compare({name: str(work / "eval" / name) for name in models}, str(work / "eval"))
+    print(f"\n{table}\nplot: {work / 'eval' / 'compare.png'}")
 
 
 if __name__ == "__main__":

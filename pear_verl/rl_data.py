@@ -53,6 +53,9 @@ def parse_knobs(pairs: list[str]) -> dict:
     return knobs
 
 
+MAX_DUPLICATE_DRAWS = 10_000  # the knobs admit (almost) no new puzzles: fail instead of looping forever
+
+
 def make_game_data(game_name: str, n_train: int, n_test: int, seed: int, knobs: dict, out_dir: str | Path, sft: bool = False) -> dict:
     """Write train.parquet / test.parquet (and sft_train.parquet) for one game; test puzzles never
     appear in train. Returns the row counts."""
@@ -67,11 +70,19 @@ def make_game_data(game_name: str, n_train: int, n_test: int, seed: int, knobs: 
     for split, n in (("test", n_test), ("train", n_train)):
         rng = random.Random(f"{seed}-{split}")
         with tqdm(total=n, desc=f"{game_name} {split}") as bar:
+            duplicates_in_a_row = 0
             while len(rows[split]) < n:
                 puzzle = game.generate(rng, **knobs)
                 truth = json.dumps(puzzle, sort_keys=True)
-                if truth in seen:
-                    continue  # no duplicates, and nothing shared between test and train
+                if truth in seen:  # no duplicates, and nothing shared between test and train
+                    duplicates_in_a_row += 1
+                    if duplicates_in_a_row > MAX_DUPLICATE_DRAWS:
+                        raise ValueError(
+                            f"game {game_name!r} with knobs {knobs}: found only {len(seen)} distinct puzzles after "
+                            f"{MAX_DUPLICATE_DRAWS} duplicate draws in a row, {n_train + n_test} requested; use harder knobs or fewer puzzles"
+                        )
+                    continue
+                duplicates_in_a_row = 0
                 seen.add(truth)
                 prompt = game.prompt(puzzle)
                 rows[split].append(rl_row(f"game/{game_name}", prompt, truth, "reasoning", split, len(rows[split]), knobs=json.dumps(knobs)))

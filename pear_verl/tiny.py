@@ -23,18 +23,26 @@ CHAT_TEMPLATE = (
 SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
 
 
-def _corpus(rng: random.Random, n: int = 2000) -> list[str]:
-    """Text the BPE merges are learned from: arithmetic, short English, LaTeX-ish answers."""
+def _corpus(rng: random.Random, n: int = 2000, per_game: int = 50) -> list[str]:
+    """Text the BPE merges are learned from: arithmetic, short English, LaTeX-ish answers, and the
+    prompts and solver answers of every built-in game (so game prompts take few tokens: faster runs)."""
+    from reward_fns.games import BUILTIN_GAMES, get_game
+
     words = "the answer is what of and to a in numbers make use each once target reach solve".split()
     lines = []
     for _ in range(n):
         a, b = rng.randint(0, 999), rng.randint(0, 999)
         lines.append(f"{a} + {b} = {a + b}. {a} * {b} = {a * b}. \\boxed{{{a - b}}}")
         lines.append(" ".join(rng.choice(words) for _ in range(8)) + "?")
+    for name in BUILTIN_GAMES:  # not third-party games: the tokenizer must not depend on what is installed
+        game = get_game(name)
+        for _ in range(per_game):
+            puzzle = game.generate(rng)
+            lines.append(game.prompt(puzzle) + f" <answer>{game.solve(puzzle)}</answer>")
     return lines
 
 
-def build_tokenizer(seed: int = 0, vocab_size: int = 400):
+def build_tokenizer(seed: int = 0, vocab_size: int = 1024):
     """A byte-level BPE tokenizer with ChatML special tokens and chat template (transformers fast tokenizer)."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast

@@ -40,6 +40,13 @@ def test_knobs_are_checked():
         make_game_data("countdown", 1, 1, 0, {"n_number": 5}, "/tmp/unused")
 
 
+def test_too_few_distinct_puzzles_fail_instead_of_looping(tmp_path, monkeypatch):
+    monkeypatch.setattr("pear_verl.rl_data.MAX_DUPLICATE_DRAWS", 200)
+    # Two numbers in 1..2 admit only a handful of distinct puzzles.
+    with pytest.raises(ValueError, match="found only .* distinct puzzles"):
+        make_game_data("countdown", 50, 5, 0, {"n_numbers": 2, "max_number": 2, "target_min": 1}, tmp_path)
+
+
 def test_math_data(tmp_path):
     src = tmp_path / "aime.jsonl"
     src.write_text('{"problem": "What is 1+1?", "answer": "2"}\n{"problem": "Half of 1?", "answer": "\\\\frac12"}\n')
