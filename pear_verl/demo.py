@@ -5,7 +5,8 @@ GPU, no downloads — through the same entry points a cluster user runs:
 
   1. data      — knights-and-knaves puzzles (`pear-verl games make`): RL prompts, test set, solver answers
   2. teacher   — a tiny Qwen2 trained from scratch on the solver answers (`python -m pear_verl.sft`, plain SFT)
-  3. generate  — SFT data sampled from the teacher, verified, with behaviour log-probs (`pear-verl generate`)
+  3. generate  — SFT data sampled from the teacher, with behaviour log-probs (`pear-verl generate`; a tiny
+                 teacher is rarely right, so its samples are kept whether correct or not: `--keep all`)
   4. students  — one initial student trained twice on that data: plain SFT and PEAR (token variant)
   5. grpo      — identical verl GRPO for both (`verl.trainer.main_ppo`, `rollout.name=hf`, CPU)
   6. eval      — pass@k of every model on the held-out puzzles (`pear-verl eval`), one table + one plot
@@ -56,11 +57,9 @@ class Sizes:
     student_steps: int = 60
     grpo_steps: int = 15
     eval_n: int = 8
-    keep: str = "correct"  # teacher samples the students learn from (verified correct, as in rejection sampling)
 
 
-# Too short a teacher run to be right often: its samples are kept whether correct or not.
-QUICK = Sizes(puzzles=128, test_puzzles=16, teacher_steps=60, student_steps=10, grpo_steps=2, eval_n=2, keep="all")
+QUICK = Sizes(puzzles=128, test_puzzles=16, teacher_steps=60, student_steps=10, grpo_steps=2, eval_n=2)
 
 
 def launch_sft(run_dir: Path, overrides: list[str], nproc: int = 1) -> list[dict]:
@@ -144,7 +143,7 @@ def main() -> None:
     print("== 3. SFT data from the teacher, with behaviour log-probs", flush=True)
     sft_data = data / "teacher_sft.parquet"
     if not sft_data.exists():
-        generate(str(data / "train.parquet"), sft_data, GenerationSettings(str(teacher), n=4, temperature=1.0, max_new_tokens=24, keep=sizes.keep, max_per_prompt=2))
+        generate(str(data / "train.parquet"), sft_data, GenerationSettings(str(teacher), n=4, temperature=1.0, max_new_tokens=24, keep="all", max_per_prompt=2))
     teacher_rows = pd.read_parquet(sft_data)
     if len(teacher_rows) < 64:
         raise SystemExit(f"the teacher left only {len(teacher_rows)} SFT rows ({sft_data}); train it longer")
