@@ -55,7 +55,7 @@ class Sizes:
     test_puzzles: int = 64
     teacher_steps: int = 200
     student_steps: int = 60
-    grpo_steps: int = 15
+    grpo_steps: int = 8
     eval_n: int = 8
 
 
@@ -114,6 +114,31 @@ def grpo_stage(run_dir: Path, model: Path, data_dir: Path, steps: int, extra: tu
     return export
 
 
+def logged_steps(run_dir: Path) -> dict[int, dict]:
+    """metrics.jsonl of a run, merged per step (validation is logged as a separate line)."""
+    steps: dict[int, dict] = {}
+    for line in (run_dir / "metrics.jsonl").read_text().splitlines():
+        entry = json.loads(line)
+        steps.setdefault(entry["step"], {}).update(entry["data"])
+    return steps
+
+
+def training_summary(work: Path) -> str:
+    """The students' last SFT step (PEAR's weights next to the plain NLL) and the GRPO reward curve."""
+    sft_keys = ["train/loss", "pear/base_loss", "pear/weight_mean", "pear/ess", "val/loss"]
+    lines = ["| SFT run | step | " + " | ".join(sft_keys) + " |", "|---|---|" + "---|" * len(sft_keys)]
+    for method in ("sft", "pear"):
+        steps = logged_steps(work / f"student_{method}")
+        last = max(steps)
+        lines.append(f"| {method} | {last} | " + " | ".join(f"{steps[last][k]:.4f}" if k in steps[last] else "–" for k in sft_keys) + " |")
+    lines += ["", "| GRPO run | mean reward per step | response length (last step) |", "|---|---|---|"]
+    for method in ("sft", "pear"):
+        steps = logged_steps(work / f"grpo_{method}")
+        curve = " ".join(f"{steps[s]['critic/score/mean']:.3f}" for s in sorted(steps))
+        lines.append(f"| {method}+grpo | {curve} | {steps[max(steps)]['response_length/mean']:.1f} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", default="runs/demo")
@@ -170,7 +195,9 @@ def main() -> None:
         if not (out / "results.json").exists():
             run_eval(str(model), {GAME: str(data / "test.parquet")}, GenerationSettings(str(model), **settings), [1, sizes.eval_n], str(out))
     table = compare({name: str(work / "eval" / name) for name in models}, str(work / "eval"))
-    print(f"\n{table}\nplot: {work / 'eval' / 'compare.png'}")
+    summary = training_summary(work)
+    (work / "report.md").write_text(f"{summary}\n\n{table}")
+    print(f"\n{summary}\n\n{table}\nplot: {work / 'eval' / 'compare.png'}, report: {work / 'report.md'}")
 
 
 if __name__ == "__main__":

@@ -49,6 +49,8 @@ CPU_GRPO_OVERRIDES = [
     "actor_rollout_ref.rollout.tensor_model_parallel_size=1",
     "actor_rollout_ref.rollout.agent.num_workers=1",
     "data.dataloader_num_workers=0",
+    # Each reward worker is a Ray actor that imports verl (~10 s of CPU each); one keeps start-up short.
+    "reward.num_workers=1",
     # The HF export in every checkpoint is what `pear-verl eval` and a later stage load.
     "actor_rollout_ref.actor.checkpoint.save_contents=[model,optimizer,extra,hf_model]",
 ]

@@ -24,7 +24,6 @@ Run: registered as "hf" by the `verl.plugins` entry point (`pear_verl.plugin`); 
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 from typing import Any, Optional
 
@@ -37,7 +36,6 @@ from verl.workers.rollout.replica import RolloutReplica, TokenOutput
 
 from pear_verl.token_sampler import SamplingRequest, from_verl_params, sample_batch
 
-logger = logging.getLogger(__name__)
 NAME = "hf"
 
 

@@ -115,10 +115,7 @@ def _sample_group(model, requests: list[SamplingRequest], stop_token_ids: Sequen
         output_logits=any(r.logprobs for r in requests),
     )
     new_tokens = out.sequences[:, width:].cpu()
-    raw_log_probs = None
-    if out.logits is not None:  # raw logits, one [B, V] tensor per generated position
-        logits = torch.stack(out.logits, dim=1).float()
-        raw_log_probs = torch.log_softmax(logits, dim=-1).gather(-1, new_tokens[:, : logits.shape[1], None].to(logits.device))[..., 0].cpu()
+    raw_log_probs = _raw_log_probs(out.logits, new_tokens) if out.logits is not None else None
     is_stop = torch.isin(new_tokens, torch.tensor(stops, dtype=torch.long)) if stops else torch.zeros_like(new_tokens, dtype=torch.bool)
     responses = []
     for row, request in enumerate(requests):
@@ -132,3 +129,14 @@ def _sample_group(model, requests: list[SamplingRequest], stop_token_ids: Sequen
             )
         )
     return responses
+
+
+def _raw_log_probs(step_logits: Sequence[torch.Tensor], tokens: torch.Tensor, chunk: int = 64) -> torch.Tensor:
+    """[B, T] log-probs of `tokens` [B, >=T] under raw logits (T tensors of [B, V]), `chunk` positions
+    at a time so that no [B, T, V] copy is made."""
+    parts = []
+    for start in range(0, len(step_logits), chunk):
+        logits = torch.stack(step_logits[start : start + chunk], dim=1).float()  # [B, c, V]
+        targets = tokens[:, start : start + logits.shape[1], None].to(logits.device)
+        parts.append(torch.log_softmax(logits, dim=-1).gather(-1, targets)[..., 0].cpu())
+    return torch.cat(parts, dim=1)

@@ -114,3 +114,14 @@ def test_from_verl_params():
         from_verl_params([1], {"stop": ["\n"]}, 50, 20)
     with pytest.raises(ValueError, match="no room"):
         from_verl_params(list(range(20)), {}, 50, 20)
+
+
+def test_raw_log_probs_chunking():
+    from pear_verl.token_sampler import _raw_log_probs
+
+    torch.manual_seed(0)
+    steps = [torch.randn(3, 11) for _ in range(7)]
+    tokens = torch.randint(0, 11, (3, 7))
+    expected = [[torch.log_softmax(steps[t][b].double(), -1)[tokens[b, t]].item() for t in range(7)] for b in range(3)]
+    for chunk in (1, 3, 64):
+        assert _raw_log_probs(steps, tokens, chunk=chunk).tolist() == pytest.approx(expected, abs=1e-5)
