@@ -114,6 +114,17 @@ def grpo_stage(run_dir: Path, model: Path, data_dir: Path, steps: int, extra: tu
     return export
 
 
+def split_off_val(path: Path, out_dir: Path, prefix: str) -> None:
+    """`<prefix>_train.parquet` and `<prefix>_val.parquet` (the first 10%, at least 8 rows) of an SFT parquet."""
+    rows = pd.read_parquet(path)
+    if len(rows) < 64:
+        raise SystemExit(f"{path}: only {len(rows)} SFT rows; more data (or a longer-trained teacher) is needed")
+    n_val = max(8, len(rows) // 10)
+    for name, part in ((f"{prefix}_train", rows[n_val:]), (f"{prefix}_val", rows[:n_val])):
+        if not (out_dir / f"{name}.parquet").exists():
+            write_parquet_atomic(part, out_dir / f"{name}.parquet")
+
+
 def logged_steps(run_dir: Path) -> dict[int, dict]:
     """metrics.jsonl of a run, merged per step (validation is logged as a separate line)."""
     steps: dict[int, dict] = {}
@@ -152,11 +163,7 @@ def main() -> None:
     print("== 1. data", flush=True)
     if not (data / "sft_train.parquet").exists():
         make_game_data(GAME, sizes.puzzles, sizes.test_puzzles, 0, KNOBS, data, sft=True)
-    solver = pd.read_parquet(data / "sft_train.parquet")
-    n_val = max(8, len(solver) // 10)
-    for name, rows in (("solver_train", solver[n_val:]), ("solver_val", solver[:n_val])):
-        if not (data / f"{name}.parquet").exists():
-            write_parquet_atomic(rows, data / f"{name}.parquet")
+    split_off_val(data / "sft_train.parquet", data, "solver")
 
     print("== 2. teacher: plain SFT from scratch on solver answers", flush=True)
     for name, seed in (("teacher_init", 1), ("student_init", 0)):
@@ -169,13 +176,7 @@ def main() -> None:
     sft_data = data / "teacher_sft.parquet"
     if not sft_data.exists():
         generate(str(data / "train.parquet"), sft_data, GenerationSettings(str(teacher), n=4, temperature=1.0, max_new_tokens=24, keep="all", max_per_prompt=2))
-    teacher_rows = pd.read_parquet(sft_data)
-    if len(teacher_rows) < 64:
-        raise SystemExit(f"the teacher left only {len(teacher_rows)} SFT rows ({sft_data}); train it longer")
-    n_val = max(8, len(teacher_rows) // 10)
-    for name, rows in (("teacher_train", teacher_rows[n_val:]), ("teacher_val", teacher_rows[:n_val])):
-        if not (data / f"{name}.parquet").exists():
-            write_parquet_atomic(rows, data / f"{name}.parquet")
+    split_off_val(sft_data, data, "teacher")
 
     print("== 4. students: plain SFT and PEAR on the same data", flush=True)
     students = {}
