@@ -122,6 +122,6 @@ def test_raw_log_probs_chunking():
     torch.manual_seed(0)
     steps = [torch.randn(3, 11) for _ in range(7)]
     tokens = torch.randint(0, 11, (3, 7))
-    expected = [[torch.log_softmax(steps[t][b].double(), -1)[tokens[b, t]].item() for t in range(7)] for b in range(3)]
+    expected = [torch.log_softmax(steps[t][b].double(), -1)[tokens[b, t]].item() for b in range(3) for t in range(7)]
     for chunk in (1, 3, 64):
-        assert _raw_log_probs(steps, tokens, chunk=chunk).tolist() == pytest.approx(expected, abs=1e-5)
+        assert _raw_log_probs(steps, tokens, chunk=chunk).flatten().tolist() == pytest.approx(expected, abs=1e-5)
