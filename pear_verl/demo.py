@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +31,7 @@ import pandas as pd
 from pear_verl.evaluate import compare, run_eval
 from pear_verl.generate import GenerationSettings, generate
 from pear_verl.grpo_cpu import launch_grpo
-from pear_verl.io import write_parquet_atomic
+from pear_verl.io import JobFailed, run_logged, write_parquet_atomic
 from pear_verl.rl_data import make_game_data
 from pear_verl.tiny import save_tiny_model
 
@@ -62,21 +60,14 @@ class Sizes:
 QUICK = Sizes(puzzles=128, test_puzzles=16, teacher_steps=60, student_steps=10, grpo_steps=2, eval_n=2)
 
 
-def launch_sft(run_dir: Path, overrides: list[str], nproc: int = 1) -> list[dict]:
-    """`python -m pear_verl.sft` (or torchrun with `nproc` ranks); returns the logged step metrics."""
-    run_dir.mkdir(parents=True, exist_ok=True)
-    log = run_dir / "metrics.jsonl"
+def launch_sft(run_dir: Path, overrides: list[str], nproc: int = 1) -> None:
+    """`python -m pear_verl.sft` (or torchrun with `nproc` ranks), logs and metrics in `run_dir`."""
     cmd = [sys.executable, "-m", "pear_verl.sft"]
     if nproc > 1:
         cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}", "-m", "pear_verl.sft"]
-    env = {**os.environ, "VERL_FILE_LOGGER_PATH": str(log)}
-    args = [*CPU_SFT, f"trainer.default_local_dir={run_dir / 'ckpt'}", *overrides]
-    print("$", " ".join(cmd + args), flush=True)
-    with open(run_dir / "train.log", "w") as out:
-        proc = subprocess.run(cmd + args, cwd=run_dir, env=env, stdout=out, stderr=subprocess.STDOUT)
-    if proc.returncode != 0:
-        raise SystemExit(f"training failed (exit {proc.returncode}); see {run_dir / 'train.log'}")
-    return [json.loads(line)["data"] for line in log.read_text().splitlines()]
+    cmd += [*CPU_SFT, f"trainer.default_local_dir={run_dir / 'ckpt'}", *overrides]
+    print("$", " ".join(cmd), flush=True)
+    run_logged(cmd, run_dir, {})
 
 
 def hf_export(ckpt_dir: Path, steps: int, sub: str = "") -> Path:
@@ -202,4 +193,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except JobFailed as failure:  # the job's own log has the traceback
+        sys.exit(str(failure))

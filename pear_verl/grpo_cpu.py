@@ -14,11 +14,10 @@ Run: `python -m pear_verl.grpo_cpu --print-overrides` prints the overrides, one 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import subprocess
 import sys
 from pathlib import Path
+
+from pear_verl.io import run_logged
 
 CPU_GRPO_OVERRIDES = [
     "algorithm.adv_estimator=grpo",
@@ -56,20 +55,13 @@ CPU_GRPO_OVERRIDES = [
 ]
 
 
-def launch_grpo(run_dir: Path, overrides: list[str]) -> list[dict]:
-    """Run main_ppo on CPU with `CPU_GRPO_OVERRIDES` + `overrides`; returns the per-step metrics.
+def launch_grpo(run_dir: Path, overrides: list[str]) -> None:
+    """Run main_ppo on CPU with `CPU_GRPO_OVERRIDES` + `overrides`.
 
     Output: `run_dir/ckpt` (checkpoints), `run_dir/metrics.jsonl`, `run_dir/train.log`."""
-    run_dir.mkdir(parents=True, exist_ok=True)
-    log = run_dir / "metrics.jsonl"
-    env = {**os.environ, "VERL_PLATFORM": "cpu", "VERL_FILE_LOGGER_PATH": str(log), "RAY_DEDUP_LOGS": "0"}
     cmd = [sys.executable, "-m", "verl.trainer.main_ppo", *CPU_GRPO_OVERRIDES, f"trainer.default_local_dir={run_dir / 'ckpt'}", *overrides]
     print("$ VERL_PLATFORM=cpu python", " ".join(cmd[1:]), flush=True)
-    with open(run_dir / "train.log", "w") as out:
-        proc = subprocess.run(cmd, cwd=run_dir, env=env, stdout=out, stderr=subprocess.STDOUT)
-    if proc.returncode != 0:
-        raise RuntimeError(f"GRPO failed (exit {proc.returncode}); see {run_dir / 'train.log'}")
-    return [json.loads(line)["data"] for line in log.read_text().splitlines()]
+    run_logged(cmd, run_dir, {"VERL_PLATFORM": "cpu", "RAY_DEDUP_LOGS": "0"})
 
 
 def main() -> None:

@@ -1,4 +1,5 @@
-"""Small file helpers shared by the data tools: atomic parquet/JSON writes and tabular readers.
+"""Small file helpers shared by the data tools and the demo: atomic parquet/JSON writes, tabular readers,
+and running a training job with its logs kept in its run folder.
 
 Why: every long job here must leave either the old file or the complete new one, never half a file
 (a killed job is rerun, and readers must not see partial output).
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -69,3 +71,18 @@ def read_json_metadata(path: str | Path, key: bytes) -> dict:
     """The JSON record `write_table_atomic` stored under `key` ({} if absent)."""
     meta = pq.read_schema(path).metadata or {}
     return json.loads(meta[key]) if key in meta else {}
+
+
+class JobFailed(RuntimeError):
+    """A training job exited non-zero; the message names its log."""
+
+
+def run_logged(cmd: list[str], run_dir: Path, env: dict[str, str]) -> None:
+    """Run a verl entry point in `run_dir`: output to `run_dir/train.log`, metrics (verl's file logger)
+    to `run_dir/metrics.jsonl`; raises `JobFailed` naming the log if it fails."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, **env, "VERL_FILE_LOGGER_PATH": str(run_dir / "metrics.jsonl")}
+    with open(run_dir / "train.log", "w") as out:
+        proc = subprocess.run(cmd, cwd=run_dir, env=env, stdout=out, stderr=subprocess.STDOUT)
+    if proc.returncode != 0:
+        raise JobFailed(f"training failed (exit {proc.returncode}); see {run_dir / 'train.log'}")

@@ -9,12 +9,11 @@ rollout ran on the updated actor weights, and a checkpoint with an HF export was
 import json
 from pathlib import Path
 
-import pandas as pd
 import pytest
 import torch
 from safetensors.torch import load_file
 
-from pear_verl.demo import GAME, KNOBS, grpo_stage, hf_export, sft_stage
+from pear_verl.demo import GAME, KNOBS, grpo_stage, hf_export, sft_stage, split_off_val
 from pear_verl.rl_data import make_game_data
 from pear_verl.tiny import save_tiny_model
 from reward_fns import compute_score
@@ -29,9 +28,7 @@ def weights(folder: Path) -> dict[str, torch.Tensor]:
 def test_grpo_two_steps_on_cpu(tmp_path):
     data = tmp_path / "data"
     make_game_data(GAME, 64, 8, 0, KNOBS, data, sft=True)
-    solver = pd.read_parquet(data / "sft_train.parquet")
-    solver[8:].to_parquet(data / "solver_train.parquet")
-    solver[:8].to_parquet(data / "solver_val.parquet")
+    split_off_val(data / "sft_train.parquet", data, "solver")
     save_tiny_model(tmp_path / "init", seed=1, hidden=64)
     student = sft_stage(tmp_path / "sft", tmp_path / "init", data / "solver_train.parquet", data / "solver_val.parquet", 60, ["pear.enable=false", "optim.lr=3e-3"])
 
