@@ -58,6 +58,7 @@ class HFRolloutServer:
         self.model = AutoModelForCausalLM.from_pretrained(model_config.local_path, dtype=dtype).eval()
         self.max_model_len = config.max_model_len or config.prompt_length + config.response_length
         self.stop_token_ids = _stop_token_ids(model_config)
+        self.tied_names = _tied_names(self.model)  # fixed by the architecture: a sync need not send them
         tokenizer = model_config.tokenizer
         self.pad_token_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else self.stop_token_ids[0]
         self.global_steps: Optional[int] = None
@@ -72,7 +73,7 @@ class HFRolloutServer:
         default = min(self.config.response_length, self.config.prompt_length + self.config.response_length - len(prompt_ids))
         request = from_verl_params(prompt_ids, dict(sampling_params), default, self.max_model_len)
         if self._aborting:
-            return TokenOutput(token_ids=[], stop_reason="aborted", extra_fields={"global_steps": self.global_steps})
+            return self._aborted()
         future = asyncio.get_running_loop().create_future()
         self._queue.append((request, future))
         self._ensure_batcher().set()
@@ -114,7 +115,7 @@ class HFRolloutServer:
         unknown = sorted(set(named_tensors) - set(model_state))
         if unknown:
             raise KeyError(f"hf rollout: weights for unknown parameters {unknown[:5]} (model {self.model_config.local_path})")
-        missing = set(model_state) - set(named_tensors) - set(_tied_names(self.model))
+        missing = set(model_state) - set(named_tensors) - self.tied_names
         if missing:
             raise KeyError(f"hf rollout: weight update lacks {sorted(missing)[:5]}")
         with torch.no_grad():
@@ -132,11 +133,14 @@ class HFRolloutServer:
         self._aborting = True
         queued, self._queue = self._queue, []
         for _, future in queued:
-            future.set_result(TokenOutput(token_ids=[], stop_reason="aborted", extra_fields={"global_steps": self.global_steps}))
+            future.set_result(self._aborted())
         return {"aborted_count": len(queued), "request_ids": []}
 
     async def resume_generation(self) -> None:
         self._aborting = False
+
+    def _aborted(self) -> TokenOutput:
+        return TokenOutput(token_ids=[], stop_reason="aborted", extra_fields={"global_steps": self.global_steps})
 
     # Memory management: weights and caches live in ordinary CPU memory, nothing to release or restore.
     async def wake_up(self, tags: Optional[list[str]] = None) -> None: ...
@@ -159,12 +163,13 @@ def _stop_token_ids(model_config) -> list[int]:
     return stops
 
 
-def _tied_names(model) -> list[str]:
-    """Parameters that share storage with another one (e.g. lm_head tied to the embeddings)."""
-    seen, tied = {}, []
+def _tied_names(model) -> set[str]:
+    """Parameters that share storage with an earlier one (e.g. lm_head tied to the embeddings)."""
+    seen, tied = set(), set()
     for name, tensor in model.state_dict(keep_vars=True).items():
-        key = tensor.data_ptr()
-        (tied.append(name) if key in seen else seen.__setitem__(key, name))
+        if tensor.data_ptr() in seen:
+            tied.add(name)
+        seen.add(tensor.data_ptr())
     return tied
 
 
