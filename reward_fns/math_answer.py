@@ -22,6 +22,7 @@ Run: `python -m reward_fns.math_answer "<gold>" "<response>"` prints the score d
 from __future__ import annotations
 
 import ast
+import cmath
 import functools
 import re
 import sys
@@ -157,6 +158,10 @@ def _numbers_agree(gold, pred, gold_text: str, pred_text: str) -> bool:
     if not all(isinstance(e, sympy.Expr) and e.is_number for e in exprs):
         return True  # sets, intervals, equations, symbols: math-verify's structural verdict stands
     a, b = (complex(sympy.N(e, 30)) for e in exprs)
+    if not (cmath.isfinite(a) and cmath.isfinite(b)):
+        # sympy's simplify(1 - oo**oo) is sometimes 0, and inf <= 1e-9·inf would let it through:
+        # an infinity matches only the same infinity; nan/zoo match nothing
+        return a == b
     diff, scale = abs(a - b), max(abs(a), abs(b))
     if diff <= 1e-9 * scale or scale == 0:
         return True

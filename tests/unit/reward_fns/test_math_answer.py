@@ -90,3 +90,20 @@ def test_concurrent_calls_from_threads():
     for t in threads:
         t.join()
     assert results == [float(ok) for *_, ok in jobs]
+
+
+def test_infinities_agree_only_with_the_same_infinity():
+    """sympy sometimes simplifies 1 - oo**oo to 0, so math-verify alone would accept ∞^∞ for 1 in some
+    processes; the numeric agreement check must reject it every time (inf <= 1e-9·inf is no agreement)."""
+    import sympy
+
+    from reward_fns.math_answer import _numbers_agree
+
+    oo_pow = sympy.Pow(sympy.oo, sympy.oo, evaluate=False)
+    assert not _numbers_agree(sympy.Integer(1), oo_pow, "1", "\\infty^\\infty")
+    assert not _numbers_agree(sympy.Integer(1), sympy.oo, "1", "\\infty")
+    assert not _numbers_agree(sympy.oo, -sympy.oo, "\\infty", "-\\infty")
+    assert not _numbers_agree(sympy.zoo, sympy.zoo, "", "")
+    assert _numbers_agree(sympy.oo, oo_pow, "\\infty", "\\infty^\\infty")
+    assert compute_score("math", "\\boxed{\\infty}", "\\infty")["acc"] == 1.0
+    assert compute_score("math", "\\boxed{-\\infty}", "\\infty")["acc"] == 0.0
