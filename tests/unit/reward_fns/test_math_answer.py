@@ -3,9 +3,10 @@
 import threading
 
 import pytest
+import sympy
 
 from reward_fns import compute_score
-from reward_fns.math_answer import extract_answer, gold_answer
+from reward_fns.math_answer import _numbers_agree, extract_answer, gold_answer
 from tests.unit.reward_fns.math_corpus import CASES
 
 
@@ -95,10 +96,6 @@ def test_concurrent_calls_from_threads():
 def test_infinities_agree_only_with_the_same_infinity():
     """sympy sometimes simplifies 1 - oo**oo to 0, so math-verify alone would accept ∞^∞ for 1 in some
     processes; the numeric agreement check must reject it every time (inf <= 1e-9·inf is no agreement)."""
-    import sympy
-
-    from reward_fns.math_answer import _numbers_agree
-
     oo_pow = sympy.Pow(sympy.oo, sympy.oo, evaluate=False)
     assert not _numbers_agree(sympy.Integer(1), oo_pow, "1", "\\infty^\\infty")
     assert not _numbers_agree(sympy.Integer(1), sympy.oo, "1", "\\infty")
