@@ -21,7 +21,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from pear_verl.rl_data import make_game_data
 from pear_verl.tiny import save_tiny_model
-from pear_verl.token_sampler import SamplingRequest, sample_batch
+from pear_verl.cpu_runtime.token_sampler import SamplingRequest, sample_batch
 
 
 def main() -> None:

@@ -41,7 +41,7 @@ def long_conversations(n: int, tokens: int, seed: int = 0) -> pd.DataFrame:
 
 def build_trainer(work: Path, args):
     import pear_verl
-    from pear_verl.cpu import enable_cpu_engines, init_cpu_process_group
+    from pear_verl.cpu_runtime.cpu_platform import enable_cpu_engines, init_cpu_process_group
     from pear_verl.score import score_parquet
     from pear_verl.sft import apply_cpu_settings
     from pear_verl.tiny import save_tiny_model

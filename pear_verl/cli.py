@@ -13,14 +13,16 @@ import sys
 from pear_verl import evaluate, generate, report, rl_data, score
 
 
-def main(argv=None) -> None:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pear-verl", description="PEAR for verl: data tools")
     sub = parser.add_subparsers(dest="command", required=True)
-    rl_data.add_commands(sub)
-    score.add_commands(sub)
-    generate.add_commands(sub)
-    report.add_commands(sub)
-    evaluate.add_commands(sub)
+    for module in (rl_data, score, generate, report, evaluate):
+        module.add_commands(sub)
+    return parser
+
+
+def main(argv=None) -> None:
+    parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     check_only = bool(argv) and argv[0] == "--check"  # recipes' DRY_RUN: parse and validate, run nothing
     args = parser.parse_args(argv[1:] if check_only else argv)

@@ -30,7 +30,7 @@ import pandas as pd
 
 from pear_verl.evaluate import compare, run_eval
 from pear_verl.generate import GenerationSettings, generate
-from pear_verl.grpo_cpu import launch_grpo
+from pear_verl.cpu_runtime.grpo import launch_grpo
 from pear_verl.io import JobFailed, run_logged, write_parquet_atomic
 from pear_verl.rl_data import make_game_data
 from pear_verl.tiny import save_tiny_model
@@ -85,8 +85,8 @@ def sft_stage(run_dir: Path, model: Path, train: Path, val: Path, steps: int, ex
     return export
 
 
-def grpo_stage(run_dir: Path, model: Path, data_dir: Path, steps: int, extra: tuple[str, ...] = ()) -> Path:
-    """Identical GRPO for every student; returns the final actor's HF export."""
+def grpo_stage(run_dir: Path, model: Path, data_dir: Path, steps: int, extra: tuple[str, ...] = (), rollout: str = "hf") -> Path:
+    """Identical GRPO for every student (`rollout`: hf | vllm); returns the final actor's HF export."""
     export = hf_export(run_dir / "ckpt", steps, "actor")
     if export.exists():
         print(f"[skip] {run_dir.name}: {export} exists")
@@ -101,7 +101,7 @@ def grpo_stage(run_dir: Path, model: Path, data_dir: Path, steps: int, extra: tu
         f"trainer.total_training_steps={steps}", f"trainer.save_freq={steps}", "trainer.test_freq=-1",
         "trainer.val_before_train=False", "trainer.logger=[console,file]",
         "trainer.project_name=pear-demo", f"trainer.experiment_name={run_dir.name}", *extra,
-    ])
+    ], rollout)
     return export
 
 

@@ -24,8 +24,9 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from pear_verl.generate import GenerationSettings, HFGenerator, VLLMGenerator, read_prompts
+from pear_verl.generate import GenerationSettings, make_generator, read_prompts
 from pear_verl.io import atomic_path, write_json_atomic
+from pear_verl.scoring import DTYPES
 from reward_fns import compute_score
 
 
@@ -67,7 +68,7 @@ def markdown_table(results: dict[str, dict], title: str) -> str:
 
 
 def run_eval(model: str, data: dict[str, str], settings: GenerationSettings, ks: list[int], out_dir: str) -> dict:
-    generator = HFGenerator(model) if settings.backend == "hf" else VLLMGenerator(model)
+    generator = make_generator(settings)
     results = {name: evaluate_benchmark(generator, path, settings, ks) for name, path in data.items()}
     out = Path(out_dir)
     payload = {"model": model, "settings": vars(settings), "benchmarks": results}
@@ -136,9 +137,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     ev.add_argument("--max-new-tokens", type=int, default=4096)
     ev.add_argument("--seed", type=int, default=0)
     ev.add_argument("--backend", default="hf", choices=["hf", "vllm"])
+    ev.add_argument("--dtype", default="auto", choices=DTYPES, help="model dtype (auto: the checkpoint's)")
+    ev.add_argument("--enforce-eager", action="store_true", help="vLLM: skip compilation and CUDA graphs")
     ev.add_argument("--out", required=True)
     ev.set_defaults(func=lambda a: run_eval(a.model, _named(a.data), GenerationSettings(
         a.model, n=a.n, temperature=a.temperature, top_p=a.top_p, max_new_tokens=a.max_new_tokens, seed=a.seed, backend=a.backend,
+        dtype=a.dtype, enforce_eager=a.enforce_eager,
     ), a.k, a.out))
     cmp = sub.add_parser("compare", help="table + plot of several eval result folders")
     cmp.add_argument("runs", nargs="+", help="name=results_folder")

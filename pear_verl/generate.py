@@ -5,7 +5,7 @@ prompt from the teacher (vLLM on GPU, HF `generate` on CPU), checks each with `r
 (`compute_score(data_source, response, ground_truth)`), keeps them by policy (all / correct only /
 at most m per prompt) and writes an SFT parquet (`messages` = prompt + response). Its behaviour
 log-probs then come from *rescoring* the exact SFT token sequences with the same teacher and sampling
-temperature (`pear_verl.score`), PEAR.md's safe default. Model, temperature, top-p, top-k, n, seed and
+temperature (`pear_verl.score`), PEAR.md's safe default (see `rescoring` for which backend does it). Model, temperature, top-p, top-k, n, seed and
 the keep policy are stored in the parquet metadata (`pear_verl.generation`) so the run is reproducible.
 
 Resumable: prompts are processed in chunks, each written atomically under `OUT.gen-parts/`, each
@@ -30,6 +30,7 @@ from tqdm import tqdm
 
 from pear_verl.io import atomic_path, read_json_metadata, write_table_atomic
 from pear_verl.score import ScoreSettings, score_shard
+from pear_verl.scoring import DTYPES
 from reward_fns import compute_score
 
 METADATA_KEY = b"pear_verl.generation"
@@ -48,6 +49,8 @@ class GenerationSettings:
     keep: str = "correct"
     max_per_prompt: Optional[int] = None
     backend: str = "hf"
+    dtype: str = "auto"  # model dtype for sampling and rescoring; auto = the checkpoint's own
+    enforce_eager: bool = False  # vLLM: skip compilation and CUDA graphs (faster start for small jobs)
 
 
 def select(scores: list[float], keep: str, max_per_prompt: Optional[int]) -> list[int]:
@@ -72,12 +75,13 @@ def read_prompts(path: str) -> pd.DataFrame:
 
 
 class HFGenerator:
-    def __init__(self, model_path: str):
+    def __init__(self, model_path: str, dtype: str = "auto"):
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         self.device = "cuda" if torch.cuda.is_available() else "cpu"
         self.tokenizer = AutoTokenizer.from_pretrained(model_path, padding_side="left")
-        self.model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32).to(self.device).eval()
+        torch_dtype = "auto" if dtype == "auto" else getattr(torch, dtype)
+        self.model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch_dtype).to(self.device).eval()
 
     @torch.no_grad()
     def sample(self, prompts: list[list[dict]], s: GenerationSettings, seed: int) -> list[list[tuple[str, bool]]]:
@@ -98,18 +102,35 @@ class HFGenerator:
         return [results[i * s.n : (i + 1) * s.n] for i in range(len(prompts))]
 
 
-class VLLMGenerator:
-    def __init__(self, model_path: str):
-        from vllm import LLM  # GPU clusters only
+def make_generator(s: GenerationSettings):
+    if s.backend == "vllm":
+        from pear_verl.vllm_backend import VLLMGenerator
 
-        self.llm = LLM(model=model_path)
+        return VLLMGenerator(s.model, s.dtype, s.enforce_eager)
+    return HFGenerator(s.model, s.dtype)
 
-    def sample(self, prompts: list[list[dict]], s: GenerationSettings, seed: int) -> list[list[tuple[str, bool]]]:
-        from vllm import SamplingParams
 
-        params = SamplingParams(n=s.n, temperature=s.temperature, top_p=s.top_p, top_k=s.top_k or -1, max_tokens=s.max_new_tokens, seed=seed)
-        outputs = self.llm.chat([list(p) for p in prompts], params)
-        return [[(c.text, c.finish_reason == "stop") for c in o.outputs] for o in outputs]
+def rescoring(s: GenerationSettings, generator, tokenizer: Optional[str], data_config: Optional[dict]) -> tuple[ScoreSettings, object]:
+    """How the kept samples are rescored, and the scorer to reuse (None: `score_shard` builds one).
+
+    vLLM scores prompt log-probs from raw logits only, so it rescores its own samples only when they were
+    drawn at τ = 1 without truncation, on the engine that sampled them. For any other sampling settings the
+    exact token sequences are rescored with HF under the sampling distribution, in the same dtype, after the
+    vLLM engine is shut down (a job never holds two engines, or an engine and a HF copy, at once)."""
+    dist_plain = s.temperature == 1.0 and s.top_k is None and s.top_p >= 1
+    backend = "vllm" if s.backend == "vllm" and dist_plain else "hf"
+    settings = ScoreSettings(s.model, tokenizer or s.model, backend=backend, dtype=s.dtype, temperature=s.temperature,
+                             top_k=s.top_k, top_p=None if s.top_p >= 1 else s.top_p, data_config=dict(data_config or {}),
+                             enforce_eager=s.enforce_eager)
+    scorer = None
+    if s.backend == "vllm" and generator is not None:
+        if backend == "vllm":
+            from pear_verl.vllm_backend import VLLMScorer
+
+            scorer = VLLMScorer(llm=generator.llm, dist=settings.distribution)
+        else:
+            generator.close()
+    return settings, scorer
 
 
 def generate(prompts_path: str, out: str | Path, s: GenerationSettings, tokenizer: Optional[str] = None, chunk_prompts: int = 64, data_config: Optional[dict] = None) -> Path:
@@ -124,7 +145,7 @@ def generate(prompts_path: str, out: str | Path, s: GenerationSettings, tokenize
         part = parts / f"{start:010d}.parquet"
         if part.exists():
             continue
-        generator = generator or (HFGenerator(s.model) if s.backend == "hf" else VLLMGenerator(s.model))
+        generator = generator or make_generator(s)
         chunk = frame.iloc[start : start + chunk_prompts]
         samples = generator.sample(list(chunk["prompt"]), s, seed=s.seed * 1_000_003 + start)
         rows = []
@@ -146,9 +167,11 @@ def generate(prompts_path: str, out: str | Path, s: GenerationSettings, tokenize
     table = pa.Table.from_pandas(kept, preserve_index=False)
     write_table_atomic(table, unscored, METADATA_KEY, {**asdict(s), "prompts": str(prompts_path)})
     # Rescoring: the exact token sequences, under the teacher's sampling distribution.
-    scoring = ScoreSettings(s.model, tokenizer or s.model, backend=s.backend, temperature=s.temperature,
-                            top_k=s.top_k, top_p=None if s.top_p >= 1 else s.top_p, data_config=dict(data_config or {}))
-    final = score_shard([str(unscored)], out, scoring)
+    scoring, scorer = rescoring(s, generator, tokenizer, data_config)
+    generator = None  # release the sampling model before the scoring one loads (vLLM: shut down, or reused)
+    final = score_shard([str(unscored)], out, scoring, scorer=scorer)
+    if scorer is not None:
+        scorer.close()
     unscored.unlink()
     shutil.rmtree(parts)
     print(f"kept {len(kept)} responses from {len(frame)} prompts x {s.n} samples -> {final}")
@@ -174,7 +197,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     gen.add_argument("--keep", default="correct", choices=KEEP)
     gen.add_argument("--max-per-prompt", type=int)
     gen.add_argument("--backend", default="hf", choices=["hf", "vllm"])
+    gen.add_argument("--dtype", default="auto", choices=DTYPES, help="model dtype for sampling and rescoring (auto: the checkpoint's)")
+    gen.add_argument("--enforce-eager", action="store_true", help="vLLM: skip compilation and CUDA graphs")
     gen.add_argument("--chunk-prompts", type=int, default=64)
     gen.set_defaults(func=lambda a: generate(a.prompts, a.out, GenerationSettings(
-        a.model, a.n, a.temperature, a.top_p, a.top_k, a.max_new_tokens, a.seed, a.keep, a.max_per_prompt, a.backend,
+        a.model, a.n, a.temperature, a.top_p, a.top_k, a.max_new_tokens, a.seed, a.keep, a.max_per_prompt, a.backend, a.dtype, a.enforce_eager,
     ), a.tokenizer, a.chunk_prompts))

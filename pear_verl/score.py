@@ -12,7 +12,7 @@ rename. The scoring settings are stored in the parquet's metadata (`read_behavio
 
 Run:
     pear-verl score sft.parquet --out scored.parquet --model TEACHER [--tokenizer STUDENT] \
-        [--backend hf|vllm] [--temperature 0.7] [--top-p 0.95] [--shard 0/8] [--data max_length=4096]
+        [--backend hf|vllm] [--temperature 0.7] [--top-p 0.95] [--shard 0/8] [--data max_length=4096] [--dtype auto]
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from tqdm import tqdm
 from pear_verl.data import BEHAVIOR_KEY, FINGERPRINT_KEY, BehaviorDataError, PearSFTDataset, tokenization_fingerprint
 from pear_verl.io import atomic_path, read_json_metadata, write_table_atomic
 from pear_verl.rl_data import parse_knobs
-from pear_verl.scoring import OutsideSupport, SamplingDistribution, TokenSequence, make_scorer
+from pear_verl.scoring import DTYPES, OutsideSupport, SamplingDistribution, TokenSequence, make_scorer
 
 METADATA_KEY = b"pear_verl.behavior"
 DEFAULT_DATA_CONFIG = {"pad_mode": "no_padding", "truncation": "error", "max_length": 1024}
@@ -47,6 +47,7 @@ class ScoreSettings:
     top_k: Optional[int] = None
     top_p: Optional[float] = None
     data_config: dict = field(default_factory=dict)
+    enforce_eager: bool = False  # vLLM: no compilation / CUDA graphs (faster start-up for small jobs)
 
     @property
     def distribution(self) -> SamplingDistribution:
@@ -105,8 +106,10 @@ def validate_rows(dataset: PearSFTDataset, rows: range) -> None:
         raise BehaviorDataError(f"{len(errors)} rows cannot be scored:\n" + "\n".join(errors))
 
 
-def score_shard(in_paths: list[str], out: str | Path, settings: ScoreSettings, shard: tuple[int, int] = (0, 1), chunk_rows: int = 512, max_batch_tokens: int = 16384) -> Path:
-    """Score one shard (resumable); returns the file written."""
+def score_shard(in_paths: list[str], out: str | Path, settings: ScoreSettings, shard: tuple[int, int] = (0, 1), chunk_rows: int = 512,
+                max_batch_tokens: int = 16384, scorer=None) -> Path:
+    """Score one shard (resumable); returns the file written. `scorer`: an already built scorer to use
+    (`generate` passes its vLLM engine's), else one is built for `settings` when the first chunk needs it."""
     from transformers import AutoTokenizer
 
     out = Path(out)
@@ -114,6 +117,10 @@ def score_shard(in_paths: list[str], out: str | Path, settings: ScoreSettings, s
     if target.exists():
         print(f"[skip] {target} exists")
         return target
+    if settings.backend == "vllm":
+        from pear_verl.vllm_backend import VLLMScorer
+
+        VLLMScorer.check(settings.distribution)  # before any engine starts, and before tokenising everything
     tokenizer = AutoTokenizer.from_pretrained(settings.tokenizer)
     check_tokenizers(settings, tokenizer)
     data_config = {**DEFAULT_DATA_CONFIG, **settings.data_config, "behavior_log_probs_key": None}
@@ -133,7 +140,7 @@ def score_shard(in_paths: list[str], out: str | Path, settings: ScoreSettings, s
         if part.exists():  # finished before a restart
             bar.update(stop - start)
             continue
-        scorer = scorer or make_scorer(settings.backend, settings.model, settings.dtype, max_batch_tokens)
+        scorer = scorer or make_scorer(settings.backend, settings.model, settings.dtype, settings.distribution, max_batch_tokens, settings.enforce_eager)
         samples = [dataset.tokenize(item) for item in range(start, stop)]
         sequences = [TokenSequence(s["input_ids"], s["loss_mask"]) for s in samples]
         try:
@@ -205,7 +212,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     score.add_argument("--model", required=True, help="behaviour model (HF folder or hub id)")
     score.add_argument("--tokenizer", help="training tokenizer (default: the behaviour model's)")
     score.add_argument("--backend", default="hf", choices=["hf", "vllm"])
-    score.add_argument("--dtype", default="float32", choices=["float32", "bfloat16", "float16"])
+    score.add_argument("--dtype", default="float32", choices=DTYPES, help="model dtype for the forward (auto: the checkpoint's)")
+    score.add_argument("--enforce-eager", action="store_true", help="vLLM: skip compilation and CUDA graphs")
     score.add_argument("--temperature", type=float, default=1.0)
     score.add_argument("--top-k", type=int)
     score.add_argument("--top-p", type=float)
@@ -215,7 +223,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     score.add_argument("--data", action="append", default=[], help="dataset config key=value, as in the trainer's data.*")
 
     def run(a):
-        settings = ScoreSettings(a.model, a.tokenizer or a.model, a.backend, a.dtype, a.temperature, a.top_k, a.top_p, parse_knobs(a.data))
+        settings = ScoreSettings(a.model, a.tokenizer or a.model, a.backend, a.dtype, a.temperature, a.top_k, a.top_p, parse_knobs(a.data),
+                                 a.enforce_eager)
         print(score_shard(a.inputs, a.out, settings, parse_shard(a.shard), a.chunk_rows, a.max_batch_tokens))
 
     score.set_defaults(func=run)

@@ -8,9 +8,9 @@ reported as an error, never silently floored.
 Backends (same inputs, same outputs: one float32 array of trainable-token log-probs per sequence):
 - `HFScorer`: transformers on CPU or GPU. Sequences are sorted by length and packed into batches of
   at most `max_batch_tokens` padded tokens, so padding stays small; `padding_fraction` reports it.
-- `VLLMScorer`: vLLM `prompt_logprobs` for GPU clusters. vLLM computes prompt log-probs from the raw
-  logits (no temperature, top-k or top-p), so it only serves τ = 1 without truncation; other settings
-  are refused with a pointer to the HF backend.
+- `VLLMScorer` (`pear_verl.vllm_backend`): vLLM `prompt_logprobs`. vLLM computes prompt log-probs from
+  the raw logits (no temperature, top-k or top-p), so it only serves τ = 1 without truncation; other
+  settings are refused, before an engine starts, with a pointer to the HF backend.
 
 `pear_verl.score` runs these over a dataset (tokenisation, shards, resume, output files).
 """
@@ -22,6 +22,10 @@ from typing import Optional, Sequence
 
 import numpy as np
 import torch
+
+
+# Model dtypes for scoring; "auto" is the checkpoint's own (its config's torch_dtype).
+DTYPES = ("auto", "float32", "bfloat16", "float16")
 
 
 @dataclass(frozen=True)
@@ -80,7 +84,7 @@ class TokenSequence:
     loss_mask: torch.Tensor
 
 
-def _trainable_targets(seq: TokenSequence) -> torch.Tensor:
+def trainable_targets(seq: TokenSequence) -> torch.Tensor:
     if seq.loss_mask[0]:
         raise ValueError("the first token of a sequence is trainable, but nothing precedes it to score it")
     return seq.loss_mask[1:].bool()
@@ -89,11 +93,13 @@ def _trainable_targets(seq: TokenSequence) -> torch.Tensor:
 class HFScorer:
     """Batched prefill scoring with a transformers causal LM."""
 
-    def __init__(self, model_path: str, dtype: str = "float32", device: Optional[str] = None, max_batch_tokens: int = 16384):
+    def __init__(self, model_path: str, dtype: str = "auto", device: Optional[str] = None, max_batch_tokens: int = 16384):
         from transformers import AutoModelForCausalLM
 
+        if dtype not in DTYPES:
+            raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}")
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        torch_dtype = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[dtype]
+        torch_dtype = "auto" if dtype == "auto" else getattr(torch, dtype)
         self.model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch_dtype).to(self.device).eval()
         self.max_batch_tokens = max_batch_tokens
         self.padded_tokens = self.real_tokens = 0
@@ -129,7 +135,7 @@ class HFScorer:
             self.padded_tokens += ids.numel()
             self.real_tokens += sum(lengths)
             for row, i in enumerate(batch):
-                keep = _trainable_targets(sequences[i])
+                keep = trainable_targets(sequences[i])
                 positions = torch.nonzero(keep).squeeze(1)  # target index t+1 is predicted at position t
                 targets = sequences[i].input_ids[1:][keep].to(self.device)
                 values = sampling_log_probs(logits[row, positions], targets, dist).cpu()
@@ -141,39 +147,13 @@ class HFScorer:
         return out  # type: ignore[return-value]
 
 
-class VLLMScorer:
-    """vLLM prefill scoring via `SamplingParams(prompt_logprobs=0, max_tokens=1)` (GPU)."""
-
-    def __init__(self, model_path: str, dtype: str = "bfloat16", tensor_parallel_size: int = 1, **llm_kwargs):
-        from vllm import LLM  # GPU clusters only: `pip install -e ".[gpu]"`
-
-        self.llm = LLM(model=model_path, dtype=dtype, tensor_parallel_size=tensor_parallel_size, **llm_kwargs)
-        self.padding_fraction = 0.0
-
-    def score(self, sequences: Sequence[TokenSequence], dist: SamplingDistribution) -> list[np.ndarray]:
-        from vllm import SamplingParams
-        from vllm.inputs import TokensPrompt
-
-        if not dist.is_plain:
-            raise ValueError(
-                "vLLM computes prompt log-probs from raw logits (no temperature/top-k/top-p); "
-                "score with --backend hf for temperature != 1 or truncated sampling"
-            )
-        prompts = [TokensPrompt(prompt_token_ids=s.input_ids.tolist()) for s in sequences]
-        outputs = self.llm.generate(prompts, SamplingParams(max_tokens=1, prompt_logprobs=0, temperature=1.0))
-        results = []
-        for seq, output in zip(sequences, outputs):
-            keep = _trainable_targets(seq).tolist()
-            ids = seq.input_ids.tolist()
-            # prompt_logprobs[t] is a {token_id: Logprob} dict for token t (None for t = 0).
-            values = [output.prompt_logprobs[t][ids[t]].logprob for t in range(1, len(ids)) if keep[t - 1]]
-            results.append(np.asarray(values, dtype=np.float32))
-        return results
-
-
-def make_scorer(backend: str, model_path: str, dtype: str, max_batch_tokens: int = 16384):
+def make_scorer(backend: str, model_path: str, dtype: str, dist: SamplingDistribution, max_batch_tokens: int = 16384,
+                enforce_eager: bool = False):
+    """A scorer for `dist`; unsupported combinations are refused before any model is loaded."""
     if backend == "hf":
         return HFScorer(model_path, dtype=dtype, max_batch_tokens=max_batch_tokens)
     if backend == "vllm":
-        return VLLMScorer(model_path, dtype=dtype)
+        from pear_verl.vllm_backend import VLLMScorer
+
+        return VLLMScorer(model_path, dtype=dtype, enforce_eager=enforce_eager, dist=dist)
     raise ValueError(f"unknown scoring backend {backend!r} (hf, vllm)")

@@ -2,7 +2,7 @@
 
 Why its own entry point: verl's `run_sft` builds the plain `SFTTrainer` and cannot start on CPU.
 This one builds `PearSFTTrainer` and, for `trainer.device=cpu`, selects pear_verl's CPU platform,
-applies the CPU-only settings (`pear_verl.cpu.CPU_OVERRIDES`, logged) and starts gloo.
+applies the CPU-only settings (`pear_verl.cpu_runtime.cpu_platform.CPU_OVERRIDES`, logged) and starts gloo.
 
 Run (GPU, 8 ranks):
     torchrun --nproc_per_node=8 -m pear_verl.sft model.path=Qwen/Qwen3-1.7B-Base \
@@ -54,7 +54,7 @@ def run_pear_sft(config: DictConfig) -> None:
     from pear_verl.trainer import PearSFTTrainer
 
     if config.trainer.device == "cpu":
-        from pear_verl.cpu import enable_cpu_engines, init_cpu_process_group
+        from pear_verl.cpu_runtime.cpu_platform import enable_cpu_engines, init_cpu_process_group
 
         apply_cpu_settings(config)
         enable_cpu_engines()

@@ -21,6 +21,8 @@ CHAT_TEMPLATE = (
     "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
 )
 SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+# The smallest shape vLLM's CPU attention serves (head_dim 32): tests and recipes that use vLLM take it.
+VLLM_TINY = dict(hidden=64, heads=2)
 
 
 def _corpus(rng: random.Random, n: int = 2000, per_game: int = 50) -> list[str]:
@@ -67,8 +69,11 @@ def build_tokenizer(seed: int = 0, vocab_size: int = 1024):
     return hf
 
 
-def build_model(vocab_size: int, seed: int = 0, hidden: int = 32, layers: int = 2):
-    """A randomly initialised Qwen2 causal LM (float32)."""
+def build_model(vocab_size: int, seed: int = 0, hidden: int = 32, layers: int = 2, heads: int = 4):
+    """A randomly initialised Qwen2 causal LM (float32), head_dim = hidden / heads.
+
+    vLLM's CPU attention needs head_dim >= 32 ("Unsupported CPU attention configuration"): models that
+    vLLM serves here use e.g. hidden=64, heads=2 (`VLLM_TINY`)."""
     import torch
     from transformers import Qwen2Config, Qwen2ForCausalLM
 
@@ -78,8 +83,8 @@ def build_model(vocab_size: int, seed: int = 0, hidden: int = 32, layers: int = 
         hidden_size=hidden,
         intermediate_size=2 * hidden,
         num_hidden_layers=layers,
-        num_attention_heads=4,
-        num_key_value_heads=2,
+        num_attention_heads=heads,
+        num_key_value_heads=max(1, heads // 2),
         max_position_embeddings=1024,
         tie_word_embeddings=True,
         dtype="float32",
@@ -87,12 +92,12 @@ def build_model(vocab_size: int, seed: int = 0, hidden: int = 32, layers: int = 
     return Qwen2ForCausalLM(config)
 
 
-def save_tiny_model(out_dir: str | Path, seed: int = 0, hidden: int = 32, layers: int = 2) -> Path:
+def save_tiny_model(out_dir: str | Path, seed: int = 0, hidden: int = 32, layers: int = 2, heads: int = 4) -> Path:
     """Write tokenizer + model to `out_dir` (a HF folder). The tokenizer is the same for every seed."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     tokenizer = build_tokenizer()
-    model = build_model(len(tokenizer), seed=seed, hidden=hidden, layers=layers)
+    model = build_model(len(tokenizer), seed=seed, hidden=hidden, layers=layers, heads=heads)
     model.config.eos_token_id = tokenizer.eos_token_id
     model.config.pad_token_id = tokenizer.pad_token_id
     model.config.bos_token_id = None
@@ -110,8 +115,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--hidden", type=int, default=32)
     parser.add_argument("--layers", type=int, default=2)
+    parser.add_argument("--heads", type=int, default=4, help="attention heads (vLLM on CPU needs hidden/heads >= 32)")
     args = parser.parse_args()
-    print(save_tiny_model(args.out_dir, seed=args.seed, hidden=args.hidden, layers=args.layers))
+    print(save_tiny_model(args.out_dir, seed=args.seed, hidden=args.hidden, layers=args.layers, heads=args.heads))
 
 
 if __name__ == "__main__":

@@ -1,15 +1,27 @@
-# Shared helpers for the recipes (sourced, not run). A recipe is a list of stages; a stage whose
-# output already exists is skipped, so a stopped recipe resumes where it stopped.
+# Shared helpers for the recipes (sourced, not run). A recipe is a list of stages; a stage that finished
+# leaves a marker and is skipped next time, so a stopped recipe resumes where it stopped: a pear-verl stage
+# resumes from its own parts, a verl stage from its last checkpoint (verl's trainer.resume_mode=auto).
 #
-# DRY_RUN=1: no stage runs. Every verl invocation is composed by hydra against the installed verl
-# (`--cfg job`: a misspelled or unknown key fails; the legacy top-level custom_reward_function.* key,
-# which verl ignores, is refused by verl_stage), every pear-verl command's arguments are parsed
-# (`pear-verl --check`), and user-provided inputs must exist. The tests run the recipes this way.
+# DRY_RUN=1: no stage runs. Each call is recorded in a plan and all are checked at the end in one Python
+# process (`finish`, python -m pear_verl.recipe_check): every verl call's hydra config is composed against
+# the installed verl (a misspelled or unknown key fails), every pear-verl call's arguments are parsed, and
+# user-provided inputs must exist. The legacy top-level custom_reward_function.* key, which verl accepts and
+# ignores, is refused by verl_stage in every mode. The tests run the recipes this way.
 
 set -euo pipefail
 
 log() { printf '\n== %s\n' "$*" >&2; }
 dry() { [ "${DRY_RUN:-0}" = 1 ]; }
+
+# no_args "$@": a recipe takes no arguments; settings are environment variables, so a typed override is
+# refused rather than silently dropped.
+no_args() {
+  [ $# -eq 0 ] && return
+  echo "recipe: unexpected argument(s): $*" >&2
+  echo "recipe: settings are environment variables (e.g. SFT_EPOCHS=2 bash $0); extra hydra overrides go in" \
+    "SFT_EXTRA='...' (stage sft) or GRPO_EXTRA='...' (stage grpo)" >&2
+  exit 2
+}
 
 # need VAR...: fail early, naming the variable, when a required setting is empty.
 need() {
@@ -27,19 +39,29 @@ need_file() {
   done
 }
 
-# stage NAME DONE_PATH pear-verl SUBCOMMAND ARGS...: a pear-verl step.
+# plan NAME KIND ARGS...: DRY_RUN only, record one call for `finish` to check (shell-quoted, one a line).
+PLAN=""
+plan() {
+  [ -n "$PLAN" ] || { PLAN=$(mktemp); trap 'rm -f "$PLAN"' EXIT; }
+  local name=$1
+  shift
+  { printf '%q ' "$name" "$@"; printf '\n'; } >>"$PLAN"
+}
+
+# stage NAME DONE_PATH pear-verl SUBCOMMAND ARGS...: a pear-verl step (it writes DONE_PATH last, atomically).
 stage() {
   local name=$1 done_path=$2
   shift 2
-  if dry; then log "[dry-run] $name: $*"; "$1" --check "${@:2}" >/dev/null; return; fi
+  if dry; then log "[dry-run] $name: $*"; plan "$name" pear-verl "${@:2}"; return; fi
   if [ -e "$done_path" ]; then log "[skip] $name: $done_path exists"; return; fi
   log "$name: $*"
   "$@"
 }
 
-# verl_stage NAME DONE_PATH LAUNCHER MODULE OVERRIDES...: a verl entry point (LAUNCHER: torchrun | python).
+# verl_stage NAME RUN_DIR LAUNCHER MODULE OVERRIDES...: a verl entry point (LAUNCHER: torchrun | python).
+# RUN_DIR/.recipe_done marks it finished; a run stopped before that resumes from its last checkpoint.
 verl_stage() {
-  local name=$1 done_path=$2 launcher=$3 module=$4 arg
+  local name=$1 run_dir=$2 launcher=$3 module=$4 arg
   shift 4
   for arg in "$@"; do  # verl 0.9.1 accepts the legacy top-level key but silently ignores it
     case "$arg" in
@@ -47,8 +69,8 @@ verl_stage() {
         echo "recipe: $arg: use reward.custom_reward_function.* (the top-level key is ignored by verl's main_ppo)" >&2; exit 2 ;;
     esac
   done
-  if dry; then log "[dry-run] $name: python -m $module --cfg job $*"; python -m "$module" --cfg job "$@" >/dev/null; return; fi
-  if [ -e "$done_path" ]; then log "[skip] $name: $done_path exists"; return; fi
+  if dry; then log "[dry-run] $name: $launcher -m $module $*"; plan "$name" verl "$module" "$@"; return; fi
+  if [ -e "$run_dir/.recipe_done" ]; then log "[skip] $name: $run_dir is finished"; return; fi
   log "$name: $launcher -m $module $*"
   if [ "$launcher" = torchrun ]; then
     torchrun --nnodes="$NNODES" --node_rank="${NODE_RANK:-0}" --nproc_per_node="$GPUS_PER_NODE" \
@@ -56,6 +78,13 @@ verl_stage() {
   else
     python -m "$module" "$@"
   fi
+  touch "$run_dir/.recipe_done"
+}
+
+# finish: in DRY_RUN, check every recorded call in one process (a failure lists every bad call).
+finish() {
+  dry || return 0
+  python -m pear_verl.recipe_check "$PLAN"
 }
 
 # latest DIR: DIR/global_step_<newest>, from the tracker file verl's trainers write.

@@ -3,19 +3,22 @@
 #
 #   bash recipes/qwen3_pear.sh                    # PEAR (this file's defaults)
 #   bash recipes/qwen3_sft.sh                     # the plain-SFT baseline: same everything, objective nll
-#   DRY_RUN=1 bash recipes/qwen3_pear.sh          # compose every verl call against the installed verl
+#   DRY_RUN=1 bash recipes/qwen3_pear.sh          # check every stage's call against the installed verl (~15 s)
+#   bash scripts/recipe_cpu.sh                    # both recipes for real on CPU, tiny local models (DEVICE=cpu)
 #
-# Stages (each skipped when its output exists; rerun to resume):
+# Stages (each skipped once finished; rerun to resume: verl stages from their last checkpoint):
 #   1 data      RL prompts (train/test) for TASK: a reasoning game, or math from local JSONL files
 #   2 behavior  teacher responses, verified by reward_fns, with behaviour log-probs (pear-verl generate)
 #   3 sft       PEAR (or plain) SFT of the student with verl's SFT trainer (torchrun, FSDP, HF export)
 #   4 grpo      GRPO with verl.trainer.main_ppo, vLLM rollouts, reward_fns as the reward
 #   5 merge     the final GRPO actor as a HF folder (verl.model_merger)
 #   6 eval      pass@1 / pass@k of the SFT and the post-RL model (pear-verl eval)
-# Every knob below is an environment variable; extra hydra overrides go in SFT_EXTRA / GRPO_EXTRA.
+# Every knob below is an environment variable; extra hydra overrides go in SFT_EXTRA / GRPO_EXTRA. The recipe
+# takes no arguments (an argument is refused, not dropped).
 # Multi-node: torchrun reads NNODES, NODE_RANK, MASTER_ADDR, MASTER_PORT (run stage 3 on every node);
 # GRPO uses verl's Ray conventions: `ray start --head` / `ray start --address=...`, then run on the head.
 source "$(dirname "$0")/lib.sh"
+no_args "$@"
 
 # -- what to train ----------------------------------------------------------------------------------
 : "${SFT_OBJECTIVE:=pear}"                 # pear | sft (the baseline)
@@ -31,12 +34,29 @@ source "$(dirname "$0")/lib.sh"
 : "${VARIANT:=token}" "${GAMMA:=0.999}" "${BLOCK_SIZE:=4}"
 : "${RATIO_CLIP:=[-0.08,0.3]}" "${LOG_WEIGHT_CLIP:=[-10.0,5.0]}" "${SELF_NORMALIZE:=false}"
 
-# -- sizes and hardware ---------------------------------------------------------------------------------
-: "${NNODES:=1}" "${GPUS_PER_NODE:=8}"
+# -- hardware ------------------------------------------------------------------------------------------
+# DEVICE=cpu runs every stage on CPU (tiny models: CI, laptops): SFT with trainer.device=cpu, GRPO through
+# pear_verl.cpu_runtime.grpo (main_ppo plus the CPU overrides it prints with --print-overrides), vLLM's CPU
+# build in eager mode. Everything else is identical.
+: "${DEVICE:=cuda}"                        # cuda | cpu
+if [ "$DEVICE" = cpu ]; then
+  : "${GPUS_PER_NODE:=1}" "${ENFORCE_EAGER:=true}"
+  GRPO_MODULE=pear_verl.cpu_runtime.grpo
+  SFT_DEVICE="trainer.device=cpu data.num_workers=0 +engine.mixed_precision.param_dtype=fp32"
+else
+  GRPO_MODULE=verl.trainer.main_ppo
+  SFT_DEVICE=""
+fi
+: "${NNODES:=1}" "${GPUS_PER_NODE:=8}" "${ENFORCE_EAGER:=false}"
+VLLM_FLAGS=""
+[ "$ENFORCE_EAGER" = true ] && VLLM_FLAGS="--enforce-eager"
+
+# -- sizes -------------------------------------------------------------------------------------------------
 : "${N_TRAIN:=20000}" "${N_TEST:=512}"
 : "${GEN_N:=4}" "${GEN_TEMPERATURE:=0.7}" "${GEN_MAX_NEW_TOKENS:=4096}" "${GEN_KEEP:=correct}" "${GEN_PER_PROMPT:=1}"
 : "${SFT_LR:=1e-5}" "${SFT_EPOCHS:=3}" "${SFT_BATCH:=256}" "${SFT_MAX_LENGTH:=8192}" "${SFT_TOKENS_PER_GPU:=16384}"
 : "${GRPO_LR:=1e-6}" "${GRPO_BATCH:=256}" "${GRPO_MINI_BATCH:=64}" "${ROLLOUT_N:=8}" "${GRPO_EPOCHS:=1}"
+: "${GRPO_SAVE_FREQ:=50}" "${GRPO_TEST_FREQ:=25}"
 : "${MAX_PROMPT_LENGTH:=1024}" "${MAX_RESPONSE_LENGTH:=4096}" "${ROLLOUT_TP:=1}" "${GPU_MEMORY_UTILIZATION:=0.6}"
 : "${EVAL_N:=64}" "${EVAL_K:=1 8}" "${EVAL_TEMPERATURE:=0.6}" "${EVAL_TOP_P:=0.95}"
 : "${LOGGER:=[console,wandb]}" "${PROJECT:=pear_verl}" "${SFT_EXTRA:=}" "${GRPO_EXTRA:=}"
@@ -54,28 +74,29 @@ else
 fi
 
 # -- 2. behaviour data: teacher samples, verified, rescored --------------------------------------------
+# shellcheck disable=SC2086
 stage behavior "$DATA/sft.parquet" pear-verl generate "$DATA/train.parquet" --model "$TEACHER" --tokenizer "$STUDENT" \
   --out "$DATA/sft.parquet" --n "$GEN_N" --temperature "$GEN_TEMPERATURE" --max-new-tokens "$GEN_MAX_NEW_TOKENS" \
-  --keep "$GEN_KEEP" --max-per-prompt "$GEN_PER_PROMPT" --backend vllm
+  --keep "$GEN_KEEP" --max-per-prompt "$GEN_PER_PROMPT" --backend vllm $VLLM_FLAGS
 
 # -- 3. SFT with verl's trainer (PEAR or plain) ---------------------------------------------------------
 PEAR_ENABLE=true
 [ "$SFT_OBJECTIVE" = sft ] && PEAR_ENABLE=false
 # shellcheck disable=SC2086
-verl_stage sft "$WORK/sft/latest_checkpointed_iteration.txt" torchrun pear_verl.sft \
+verl_stage sft "$WORK/sft" torchrun pear_verl.sft \
   model.path="$STUDENT" data.train_files="$DATA/sft.parquet" \
   data.train_batch_size="$SFT_BATCH" data.max_length="$SFT_MAX_LENGTH" data.max_token_len_per_gpu="$SFT_TOKENS_PER_GPU" \
   optim.lr="$SFT_LR" trainer.total_epochs="$SFT_EPOCHS" \
   pear.enable="$PEAR_ENABLE" pear.variant="$VARIANT" pear.gamma="$GAMMA" pear.block_size="$BLOCK_SIZE" \
   pear.ratio_clip="$RATIO_CLIP" pear.log_weight_clip="$LOG_WEIGHT_CLIP" pear.self_normalize="$SELF_NORMALIZE" \
   checkpoint.save_contents='[model,optimizer,extra,hf_model]' trainer.default_local_dir="$WORK/sft" \
-  trainer.nnodes="$NNODES" trainer.n_gpus_per_node="$GPUS_PER_NODE" \
+  trainer.nnodes="$NNODES" trainer.n_gpus_per_node="$GPUS_PER_NODE" $SFT_DEVICE \
   trainer.logger="$LOGGER" trainer.project_name="$PROJECT" trainer.experiment_name="$(basename "$WORK")_sft" $SFT_EXTRA
 SFT_MODEL="$(latest "$WORK/sft")/huggingface"
 
 # -- 4. GRPO with verl, vLLM rollouts, reward_fns -----------------------------------------------------
 # shellcheck disable=SC2086
-verl_stage grpo "$WORK/grpo/latest_checkpointed_iteration.txt" python verl.trainer.main_ppo \
+verl_stage grpo "$WORK/grpo" python "$GRPO_MODULE" \
   algorithm.adv_estimator=grpo \
   data.train_files="$DATA/train.parquet" data.val_files="$DATA/test.parquet" \
   data.train_batch_size="$GRPO_BATCH" data.max_prompt_length="$MAX_PROMPT_LENGTH" data.max_response_length="$MAX_RESPONSE_LENGTH" \
@@ -87,12 +108,12 @@ verl_stage grpo "$WORK/grpo/latest_checkpointed_iteration.txt" python verl.train
   actor_rollout_ref.rollout.gpu_memory_utilization="$GPU_MEMORY_UTILIZATION" \
   reward.custom_reward_function.path=pkg://reward_fns reward.custom_reward_function.name=compute_score \
   trainer.nnodes="$NNODES" trainer.n_gpus_per_node="$GPUS_PER_NODE" trainer.total_epochs="$GRPO_EPOCHS" \
-  trainer.save_freq=50 trainer.test_freq=25 trainer.default_local_dir="$WORK/grpo" \
+  trainer.save_freq="$GRPO_SAVE_FREQ" trainer.test_freq="$GRPO_TEST_FREQ" trainer.default_local_dir="$WORK/grpo" \
   trainer.logger="$LOGGER" trainer.project_name="$PROJECT" trainer.experiment_name="$(basename "$WORK")_grpo" $GRPO_EXTRA
 
 # -- 5. the post-RL model as a HF folder ----------------------------------------------------------------
 if dry; then
-  log "[dry-run] merge: python -m verl.model_merger merge --backend fsdp ..."; python -m verl.model_merger merge --help >/dev/null
+  log "[dry-run] merge: python -m verl.model_merger merge --backend fsdp ..."; plan merge module verl.model_merger
 elif [ ! -e "$WORK/rl_model/config.json" ]; then
   log "merge"; python -m verl.model_merger merge --backend fsdp --local_dir "$(latest "$WORK/grpo")/actor" --target_dir "$WORK/rl_model"
 fi
@@ -104,6 +125,7 @@ for which in sft rl; do
   # shellcheck disable=SC2086
   stage "eval/$which" "$WORK/eval_$which/results.json" pear-verl eval --model "$model" --data "$TASK=$DATA/test.parquet" \
     --n "$EVAL_N" --k $EVAL_K --temperature "$EVAL_TEMPERATURE" --top-p "$EVAL_TOP_P" \
-    --max-new-tokens "$MAX_RESPONSE_LENGTH" --backend vllm --out "$WORK/eval_$which"
+    --max-new-tokens "$MAX_RESPONSE_LENGTH" --backend vllm $VLLM_FLAGS --out "$WORK/eval_$which"
 done
+finish
 log "done: compare with  pear-verl compare sft=runs/qwen3_${TASK}_sft/eval_rl pear=runs/qwen3_${TASK}_pear/eval_rl --out runs/compare_${TASK}"

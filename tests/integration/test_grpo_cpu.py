@@ -1,39 +1,85 @@
-"""verl's real GRPO loop (`verl.trainer.main_ppo`) on CPU with the hf rollout backend and reward_fns.
+"""verl's real GRPO loop (`verl.trainer.main_ppo`) on CPU with reward_fns, for both rollout backends:
+verl's own vLLM rollout (vLLM's CPU build) and this project's `hf` backend.
 
 A tiny student is first taught the answer format with a few plain-SFT steps, then GRPO runs two steps.
 A model this small is rarely right (rewards are mostly 0, so GRPO advantages are mostly 0): a small
 entropy bonus guarantees a gradient, so that the weight sync is tested on changed weights. Asserted:
 every reward equals reward_fns' score of the dumped generated text, parameters changed, the second
-rollout ran on the updated actor weights, and a checkpoint with an HF export was written."""
+rollout ran on the updated actor weights (`training/rollout_probs_diff_max`), a checkpoint with an HF
+export was written, and no shared-memory segment was left in /dev/shm. A control run in which vLLM
+ignores every weight sync after the first (a vLLM plugin installed for that run only) shows that the
+sync check can fail."""
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 import torch
 from safetensors.torch import load_file
 
+from pear_verl.cpu_runtime.shm_guard import segments
 from pear_verl.demo import GAME, KNOBS, grpo_stage, hf_export, sft_stage, split_off_val
 from pear_verl.rl_data import make_game_data
-from pear_verl.tiny import save_tiny_model
+from pear_verl.tiny import VLLM_TINY, save_tiny_model
 from reward_fns import compute_score
 
 pytestmark = pytest.mark.integration
+SYNC_TOLERANCE = 1e-3
+
+# A vLLM general plugin for the control run: the worker extension verl installs in vLLM drops every weight
+# update after the first (the first one replaces vLLM's dummy start-up weights).
+SKIP_SYNC_PLUGIN = '''
+def register():
+    from verl.workers.rollout.vllm_rollout import utils
+    ext = utils.vLLMColocateWorkerExtension
+    if getattr(ext, "_skips_syncs", False):
+        return
+    original_sync, original_update = ext.update_weights_from_ipc, ext._update_weights
+    def update_weights_from_ipc(self, *args, **kwargs):
+        self._syncs = getattr(self, "_syncs", 0) + 1
+        return original_sync(self, *args, **kwargs)
+    def _update_weights(self, *args, **kwargs):
+        if self._syncs <= 1:
+            return original_update(self, *args, **kwargs)
+    ext.update_weights_from_ipc, ext._update_weights, ext._skips_syncs = update_weights_from_ipc, _update_weights, True
+'''
 
 
 def weights(folder: Path) -> dict[str, torch.Tensor]:
     return load_file(str(next(folder.glob("*.safetensors"))))
 
 
-def test_grpo_two_steps_on_cpu(tmp_path):
-    data = tmp_path / "data"
+@pytest.fixture(scope="module")
+def student(tmp_path_factory):
+    """Game data and a tiny student (head_dim 32, which vLLM's CPU attention needs) that knows the format."""
+    root = tmp_path_factory.mktemp("grpo")
+    data = root / "data"
     make_game_data(GAME, 64, 8, 0, KNOBS, data, sft=True)
     split_off_val(data / "sft_train.parquet", data, "solver")
-    save_tiny_model(tmp_path / "init", seed=1, hidden=64)
-    student = sft_stage(tmp_path / "sft", tmp_path / "init", data / "solver_train.parquet", data / "solver_val.parquet", 60, ["pear.enable=false", "optim.lr=3e-3"])
+    save_tiny_model(root / "init", seed=1, **VLLM_TINY)
+    model = sft_stage(root / "sft", root / "init", data / "solver_train.parquet", data / "solver_val.parquet", 60, ["pear.enable=false", "optim.lr=3e-3"])
+    return data, model
 
+
+def run_grpo(run: Path, student, rollout: str) -> tuple[Path, list[dict]]:
+    data, model = student
+    before = segments()
+    export = grpo_stage(run, model, data, steps=2, rollout=rollout, extra=[
+        f"trainer.rollout_data_dir={run / 'rollouts'}", "actor_rollout_ref.rollout.calculate_log_probs=True",
+        "actor_rollout_ref.actor.entropy_coeff=0.01", "actor_rollout_ref.rollout.max_num_batched_tokens=1024",
+        "actor_rollout_ref.rollout.max_model_len=256",
+    ])
+    assert segments() <= before, "shared-memory segments left in /dev/shm"
+    metrics = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [m["step"] for m in metrics] == [1, 2]
+    return export, metrics
+
+
+@pytest.mark.parametrize("rollout", ["vllm", "hf"])
+def test_grpo_two_steps_on_cpu(tmp_path, student, rollout):
     run = tmp_path / "grpo"
-    export = grpo_stage(run, student, data, steps=2, extra=[f"trainer.rollout_data_dir={run / 'rollouts'}", "actor_rollout_ref.rollout.calculate_log_probs=True", "actor_rollout_ref.actor.entropy_coeff=0.01"])
+    export, metrics = run_grpo(run, student, rollout)
 
     # Checkpoint written, with an HF export of the trained actor.
     assert (run / "ckpt" / "latest_checkpointed_iteration.txt").read_text().strip() == "2"
@@ -44,13 +90,23 @@ def test_grpo_two_steps_on_cpu(tmp_path):
     for row in rows:
         assert row["score"] == compute_score(f"game/{GAME}", row["output"], row["gts"])["score"]
     assert all(row["output"] for row in rows)
-    # The second rollout ran on the weights after the first update (synced through the hf backend): its
+    # The second rollout ran on the weights after the first update (synced to the rollout engine): its
     # log-probs match the updated actor's.
-    metrics = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
-    assert [m["step"] for m in metrics] == [1, 2]
-    assert metrics[1]["data"]["training/rollout_probs_diff_max"] < 1e-3
+    assert metrics[1]["data"]["training/rollout_probs_diff_max"] < SYNC_TOLERANCE
     assert metrics[0]["data"]["actor/grad_norm"] > 0
     # Parameters changed.
-    before, after = weights(student), weights(export)
+    before, after = weights(student[1]), weights(export)
     assert before.keys() == after.keys()
     assert any(not torch.equal(before[k], after[k]) for k in before)
+
+
+def test_sync_check_fails_when_vllm_skips_syncs(tmp_path, student, monkeypatch):
+    plugin = tmp_path / "plugin"
+    (plugin / "skip_sync-0.dist-info").mkdir(parents=True)
+    (plugin / "skip_sync.py").write_text(SKIP_SYNC_PLUGIN)
+    (plugin / "skip_sync-0.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: skip-sync\nVersion: 0\n")
+    (plugin / "skip_sync-0.dist-info" / "entry_points.txt").write_text("[vllm.general_plugins]\nskip_sync = skip_sync:register\n")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(plugin), os.environ.get("PYTHONPATH")])))
+
+    _, metrics = run_grpo(tmp_path / "grpo", student, "vllm")
+    assert metrics[1]["data"]["training/rollout_probs_diff_max"] > SYNC_TOLERANCE

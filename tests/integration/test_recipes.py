@@ -1,5 +1,6 @@
 """Recipes in DRY_RUN mode: every verl call is composed by hydra against the installed verl, every
-pear-verl call's arguments are parsed; bad keys, legacy keys and missing inputs fail."""
+pear-verl call's arguments are parsed (all in one process, `pear_verl.recipe_check`); bad keys, legacy
+keys, missing inputs and command-line arguments fail. (`test_recipe_cpu.py` runs the recipes for real.)"""
 
 import os
 import subprocess
@@ -11,10 +12,10 @@ pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def dry_run(recipe: str, tmp_path: Path, **env) -> subprocess.CompletedProcess:
+def dry_run(recipe: str, tmp_path: Path, *args: str, **env) -> subprocess.CompletedProcess:
     full_env = {**os.environ, "DRY_RUN": "1", "WORK": str(tmp_path / "work"), "DATA": str(tmp_path / "data"), **env}
     full_env["PATH"] = f"{Path(os.sys.executable).parent}:{full_env['PATH']}"  # python / pear-verl of this venv
-    return subprocess.run(["bash", str(ROOT / "recipes" / recipe)], cwd=tmp_path, env=full_env, capture_output=True, text=True, timeout=600)
+    return subprocess.run(["bash", str(ROOT / "recipes" / recipe), *args], cwd=tmp_path, env=full_env, capture_output=True, text=True, timeout=600)
 
 
 def dry_run_commands(recipe: str, tmp_path: Path) -> list[str]:
@@ -33,6 +34,28 @@ def test_pear_recipe_composes_and_the_baseline_differs_only_in_the_objective(tmp
     assert not (tmp_path / "W").exists() and not (tmp_path / "D").exists()  # nothing ran
     diff = [(a, b) for a, b in zip(" ".join(pear).split(), " ".join(sft).split()) if a != b]
     assert diff == [("pear.enable=true", "pear.enable=false")]
+
+
+def test_cpu_device_composes_the_cpu_grpo_launcher(tmp_path):
+    proc = dry_run("qwen3_pear.sh", tmp_path, DEVICE="cpu")
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    assert "python -m pear_verl.cpu_runtime.grpo" in proc.stderr and "trainer.device=cpu" in proc.stderr
+    assert "--enforce-eager" in proc.stderr
+
+
+def test_command_line_arguments_are_refused_not_dropped(tmp_path):
+    proc = dry_run("qwen3_pear.sh", tmp_path, "trainer.total_epochs=2")
+    assert proc.returncode == 2
+    assert "unexpected argument(s): trainer.total_epochs=2" in proc.stderr and "GRPO_EXTRA" in proc.stderr
+    assert "[dry-run]" not in proc.stderr  # refused before any stage
+
+
+def test_every_bad_call_is_reported_at_once(tmp_path):
+    proc = dry_run("qwen3_pear.sh", tmp_path, GRPO_EXTRA="actor_rollout_ref.rollout.nme=vllm", SFT_EXTRA="pear.varaint=block",
+                   GEN_KEEP="sometimes")
+    assert proc.returncode != 0
+    for stage, key in (("sft", "varaint"), ("grpo", "nme"), ("behavior", "sometimes")):
+        assert any(f"stage {stage}:" in line and key in line for line in proc.stderr.splitlines()), (stage, proc.stderr[-3000:])
 
 
 def test_game_recipe_composes(tmp_path):

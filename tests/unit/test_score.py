@@ -143,3 +143,23 @@ def test_cli(tiny_models, raw_parquet, tmp_path, capsys):
     assert (tmp_path / "c.parquet").exists()
     with pytest.raises(SystemExit, match="--shard must be"):
         cli(["score", raw_parquet, "--out", str(tmp_path / "d.parquet"), "--model", tiny_models["teacher"], "--shard", "3/2"])
+
+
+def test_vllm_refuses_unsupported_sampling_before_an_engine_starts(tiny_models, raw_parquet, tmp_path, monkeypatch):
+    import pear_verl.vllm_backend as vllm_backend
+
+    def no_engine(*args, **kwargs):
+        raise AssertionError("an engine was started")
+
+    monkeypatch.setattr(vllm_backend, "make_llm", no_engine)
+    for knobs in (dict(temperature=0.7), dict(top_k=5), dict(top_p=0.9)):
+        with pytest.raises(ValueError, match="use --backend hf"):
+            score_shard([raw_parquet], tmp_path / "out.parquet", settings(tiny_models["teacher"], backend="vllm", **knobs))
+    assert not (tmp_path / "out.parquet.parts").exists()
+
+
+@pytest.mark.parametrize("dtype,want", [("auto", torch.float32), ("bfloat16", torch.bfloat16)])
+def test_scoring_dtype(tiny_models, dtype, want):
+    assert next(HFScorer(tiny_models["teacher"], dtype=dtype).model.parameters()).dtype == want
+    with pytest.raises(ValueError, match="dtype must be one of"):
+        HFScorer(tiny_models["teacher"], dtype="fp8")

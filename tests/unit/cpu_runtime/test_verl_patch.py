@@ -1,8 +1,8 @@
-"""pear_verl.verl_patch: the CPU process-group backend fix, and that it reaches verl's importers."""
+"""pear_verl.cpu_runtime.verl_patch: the CPU process-group backend fix, and that it reaches verl's importers."""
 
 import importlib
 
-from pear_verl.verl_patch import cpu_backend, install
+from pear_verl.cpu_runtime.verl_patch import cpu_backend, install
 
 
 def test_cpu_backend_collapses_only_the_duplicated_cpu_entry():

@@ -8,8 +8,8 @@ import torch
 from transformers import AutoModelForCausalLM
 from verl.workers.config import HFModelConfig, RolloutConfig
 
-from pear_verl.rollout import HFRolloutServer
-from pear_verl.token_sampler import SamplingRequest, sample_batch
+from pear_verl.cpu_runtime.hf_rollout import HFRolloutServer
+from pear_verl.cpu_runtime.token_sampler import SamplingRequest, sample_batch
 
 GREEDY = {"temperature": 0.0, "top_p": 1.0, "top_k": -1, "repetition_penalty": 1.0, "logprobs": True}
 
@@ -83,7 +83,7 @@ def test_verl_resolves_the_hf_backend():
     from verl.workers.rollout.base import get_rollout_class
     from verl.workers.rollout.replica import get_rollout_replica_class
 
-    from pear_verl.rollout import HFReplica, HFServerAdapter
+    from pear_verl.cpu_runtime.hf_rollout import HFReplica, HFServerAdapter
 
     assert get_rollout_replica_class("hf") is HFReplica
     assert get_rollout_class("hf", "async") is HFServerAdapter

@@ -1,4 +1,4 @@
-"""pear_verl.token_sampler against one-token-at-a-time loops over full (uncached) forwards."""
+"""pear_verl.cpu_runtime.token_sampler against one-token-at-a-time loops over full (uncached) forwards."""
 
 import math
 from collections import Counter
@@ -7,7 +7,7 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM
 
-from pear_verl.token_sampler import SamplingRequest, from_verl_params, sample_batch
+from pear_verl.cpu_runtime.token_sampler import SamplingRequest, from_verl_params, sample_batch
 
 PAD = 0
 
@@ -117,7 +117,7 @@ def test_from_verl_params():
 
 
 def test_raw_log_probs_chunking():
-    from pear_verl.token_sampler import _raw_log_probs
+    from pear_verl.cpu_runtime.token_sampler import _raw_log_probs
 
     torch.manual_seed(0)
     steps = [torch.randn(3, 11) for _ in range(7)]

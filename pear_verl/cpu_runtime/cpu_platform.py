@@ -39,6 +39,10 @@ CPU_OVERRIDES = [
 ]
 
 
+# KV cache of a vLLM rollout engine on CPU, GiB: ample for the small models CPU serves.
+CPU_KV_CACHE_GIB = 1
+
+
 def _zero(*_args, **_kwargs) -> int:
     return 0
 
@@ -143,7 +147,12 @@ class PlatformCPU(PlatformBase):
         return []
 
     def is_ipc_supported(self) -> bool:
-        return False
+        return False  # verl then syncs rollout weights over ZMQ + POSIX shared memory (no CUDA IPC, no NCCL)
+
+    def rollout_env_vars(self) -> dict[str, str]:
+        # vLLM on CPU sizes its KV cache from VLLM_CPU_KVCACHE_SPACE (GiB); without it, gpu_memory_utilization
+        # would be read as a share of system RAM. Set the variable yourself to change the 1 GiB default.
+        return {"VLLM_CPU_KVCACHE_SPACE": os.environ.get("VLLM_CPU_KVCACHE_SPACE", str(CPU_KV_CACHE_GIB))}
 
     def cudart(self) -> Any:
         return None

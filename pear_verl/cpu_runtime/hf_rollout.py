@@ -8,7 +8,7 @@ loop on CPU (with `pear_verl.ppo_cpu.CPU_PPO_OVERRIDES`), e.g. for laptops, CI a
 The three parts mirror verl's vLLM backend:
 - `HFRolloutServer`: a Ray actor holding an HF model. `generate(prompt_ids, sampling_params, ...)`
   is verl's token-in-token-out server call; concurrent requests are gathered into batches and sampled
-  by `pear_verl.token_sampler` (vLLM semantics: n via verl's repeated requests, temperature, top-k,
+  by `pear_verl.cpu_runtime.token_sampler` (vLLM semantics: n via verl's repeated requests, temperature, top-k,
   top-p, max_tokens, stop tokens, raw log-probs).
 - `HFReplica` (`RolloutReplicaRegistry`): starts one server per replica node, named like vLLM's
   (`hf_server_<replica>_<node>`), next to the hybrid actor workers.
@@ -34,7 +34,7 @@ from verl.workers.config import HFModelConfig
 from verl.workers.rollout.base import BaseRollout
 from verl.workers.rollout.replica import RolloutReplica, TokenOutput
 
-from pear_verl.token_sampler import SamplingRequest, from_verl_params, sample_batch
+from pear_verl.cpu_runtime.token_sampler import SamplingRequest, from_verl_params, sample_batch
 
 NAME = "hf"
 

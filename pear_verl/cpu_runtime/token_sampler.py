@@ -2,7 +2,7 @@
 
 Why: verl's RL loop talks to its rollout servers in token ids (`generate(prompt_ids, sampling_params)`
 -> response token ids + optional log-probs). This module is the engine behind pear_verl's CPU rollout
-backend (`pear_verl.rollout`): it turns a list of such requests into `model.generate` calls.
+backend (`pear_verl.cpu_runtime.hf_rollout`): it turns a list of such requests into `model.generate` calls.
 
 Semantics, matching the vLLM server verl uses on GPUs:
 - `temperature == 0` is greedy; otherwise temperature, then top-k (`<= 0` or -1 = off), then top-p.
@@ -14,7 +14,7 @@ Requests are grouped by their sampling settings (one `generate` call per group, 
 group's `max_new_tokens` is its longest request's, and each response is cut at its own `max_tokens` —
 later tokens never influence earlier ones, so the cut responses are exact samples.
 
-Run: used by `pear_verl.rollout`; `tests/unit/test_token_sampler.py` checks it against a one-token-
+Run: used by `pear_verl.cpu_runtime.hf_rollout`; `tests/unit/test_token_sampler.py` checks it against a one-token-
 at-a-time loop.
 """
 

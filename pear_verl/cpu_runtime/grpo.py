@@ -1,0 +1,120 @@
+"""verl GRPO (`verl.trainer.main_ppo`) on CPU: the overrides it needs, per rollout backend, and a launcher.
+
+Why: with the CPU platform (`cpu_platform`), the process-group fix for Ray workers (`verl_patch`) and, for
+vLLM rollouts, the vLLM plugin (`vllm_plugin`), verl's own RL loop runs on a CPU with either rollout
+backend: `vllm` (verl's own vLLM rollout, on vLLM's CPU build: what GPU users run) or `hf` (this project's
+`hf_rollout`, transformers only). What remains is configuration: `cpu_grpo_overrides()` below, each for a
+stated reason. User overrides come after them, so they win.
+
+The launcher runs `verl.trainer.main_ppo` unchanged, as a child process, with `VERL_PLATFORM=cpu`, and
+afterwards removes the shared-memory segments that vLLM's and verl's processes leaked (`shm_guard`), also
+when the run failed or was interrupted.
+
+Run:
+    python -m pear_verl.cpu_runtime.grpo --rollout vllm -- data.train_files=... actor_rollout_ref.model.path=...
+    python -m pear_verl.cpu_runtime.grpo --rollout vllm --print-overrides   # the overrides, one per line
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from pear_verl.cpu_runtime.shm_guard import shm_guard
+
+COMMON_OVERRIDES = [
+    "algorithm.adv_estimator=grpo",
+    "trainer.device=cpu",
+    # One logical "GPU" per rank: verl's resource pools count GPU bundles (the CPU platform names its
+    # resource "GPU"); num_cpus is logical too, because verl starts many small Ray actors.
+    "trainer.nnodes=1",
+    "trainer.n_gpus_per_node=1",
+    "+ray_kwargs.ray_init.num_gpus=1",
+    "ray_kwargs.ray_init.num_cpus=32",
+    "transfer_queue.backend.SimpleStorage.num_data_storage_units=1",  # default 8 storage actors
+    # CPU kernels: FSDP2 in fp32 (no bf16 autocast on CPU), SDPA attention, no compile/remove-padding.
+    *[
+        override.format(role=role)
+        for role in ("actor", "ref")  # the reference model (KL loss) too
+        for override in (
+            "actor_rollout_ref.{role}.fsdp_config.strategy=fsdp2",
+            "actor_rollout_ref.{role}.fsdp_config.use_torch_compile=False",
+            "+actor_rollout_ref.{role}.fsdp_config.mixed_precision.param_dtype=fp32",
+        )
+    ],
+    "actor_rollout_ref.actor.strategy=fsdp2",
+    "actor_rollout_ref.actor.use_torch_compile=False",
+    "actor_rollout_ref.model.use_remove_padding=False",
+    "+actor_rollout_ref.model.override_config.attn_implementation=sdpa",
+    "actor_rollout_ref.rollout.dtype=float32",
+    "actor_rollout_ref.rollout.tensor_model_parallel_size=1",
+    "actor_rollout_ref.rollout.agent.num_workers=1",
+    "data.dataloader_num_workers=0",
+    # Each reward worker is a Ray actor that imports verl (~10 s of CPU each); one keeps start-up short.
+    "reward.num_workers=1",
+    # The HF export in every checkpoint is what `pear-verl eval` and a later stage load.
+    "actor_rollout_ref.actor.checkpoint.save_contents=[model,optimizer,extra,hf_model]",
+]
+
+ROLLOUT_OVERRIDES = {
+    "hf": ["actor_rollout_ref.rollout.name=hf"],
+    "vllm": [
+        "actor_rollout_ref.rollout.name=vllm",
+        # vLLM refuses sleep mode on CPU ("Sleep mode is not supported on current platform"); weights stay in RAM.
+        "+actor_rollout_ref.rollout.enable_sleep_mode=False",  # a dataclass field, not in verl's yaml
+        # No torch.compile of the model: compiling costs about a minute per engine start on CPU.
+        "actor_rollout_ref.rollout.enforce_eager=True",
+        # The weight-sync bucket is a /dev/shm segment on CPU (no CUDA IPC): verl's default of 2048 MB is
+        # 2 GB of RAM per sync, left behind if a run dies mid-sync. Weights larger than a bucket are sent alone.
+        "actor_rollout_ref.rollout.checkpoint_engine.update_weights_bucket_megabytes=256",
+        # The KV cache is sized by the CPU platform's rollout_env_vars() (VLLM_CPU_KVCACHE_SPACE, GiB):
+        # on CPU, gpu_memory_utilization would be a share of system RAM.
+    ],
+}
+
+
+def cpu_grpo_overrides(rollout: str = "vllm") -> list[str]:
+    if rollout not in ROLLOUT_OVERRIDES:
+        raise ValueError(f"rollout must be one of {sorted(ROLLOUT_OVERRIDES)}, got {rollout!r}")
+    return [*COMMON_OVERRIDES, *ROLLOUT_OVERRIDES[rollout]]
+
+
+def grpo_command(overrides: list[str], rollout: str = "vllm") -> list[str]:
+    return [sys.executable, "-m", "verl.trainer.main_ppo", *cpu_grpo_overrides(rollout), *overrides]
+
+
+def grpo_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    return {**os.environ, "VERL_PLATFORM": "cpu", "RAY_DEDUP_LOGS": "0", **(extra or {})}
+
+
+def launch_grpo(run_dir: Path, overrides: list[str], rollout: str = "hf") -> None:
+    """Run main_ppo on CPU (logs and metrics in `run_dir`, see `io.run_logged`), leaking no shared memory.
+
+    Output: `run_dir/ckpt` (checkpoints), `run_dir/metrics.jsonl`, `run_dir/train.log`."""
+    from pear_verl.io import run_logged
+
+    cmd = grpo_command([f"trainer.default_local_dir={run_dir / 'ckpt'}", *overrides], rollout)
+    print("$ VERL_PLATFORM=cpu python", " ".join(cmd[1:]), flush=True)
+    with shm_guard():
+        run_logged(cmd, run_dir, {"VERL_PLATFORM": "cpu", "RAY_DEDUP_LOGS": "0"})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rollout", default="vllm", choices=sorted(ROLLOUT_OVERRIDES))
+    parser.add_argument("--print-overrides", action="store_true", help="print the CPU overrides and exit")
+    parser.add_argument("overrides", nargs="*", help="main_ppo hydra overrides (after --)")
+    args = parser.parse_args()
+    if args.print_overrides:
+        print("\n".join(cpu_grpo_overrides(args.rollout)))
+        return
+    with shm_guard():
+        code = subprocess.call(grpo_command(args.overrides, args.rollout), env=grpo_env())
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

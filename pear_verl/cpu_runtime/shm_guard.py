@@ -1,0 +1,92 @@
+"""Leave no shared-memory segment behind: run a job, then remove the /dev/shm segments it leaked.
+
+Why: a verl GRPO run with vLLM rollouts on CPU left 160-240 MB of `psm_*` segments in /dev/shm after every
+run (vLLM's shared-memory message queues, whose owners are killed with their Ray actors before they can
+unlink them), and a run that crashed during a weight sync left verl's 2 GB `verl_weights_*` bucket. /dev/shm
+is RAM: on a CI machine or a laptop a few such runs exhaust it.
+
+`shm_guard()` notes which segments exist before the job; afterwards (also when the job failed or was
+interrupted) it removes the segments that are new, match the patterns of the leaks above, and that no live
+process still maps or holds open, so a concurrent job's segments are left alone.
+
+Run: python -m pear_verl.cpu_runtime.shm_guard -- COMMAND ARGS...  (exits with COMMAND's status)
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import subprocess
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+SHM = Path("/dev/shm")
+LEAK_PATTERNS = ("psm_*", "verl_weights_*", "sem.mp-*")  # vLLM queues, verl sync buckets, multiprocessing locks
+
+
+def segments(root: Path = SHM) -> set[str]:
+    """Names of the /dev/shm entries that match a known leak pattern."""
+    if not root.is_dir():
+        return set()
+    return {p.name for p in root.iterdir() if any(fnmatch.fnmatch(p.name, pat) for pat in LEAK_PATTERNS)}
+
+
+def segments_in_use(root: Path = SHM) -> set[str]:
+    """Segments any live process maps or holds open (read from /proc; unreadable processes are skipped)."""
+    used: set[str] = set()
+    prefix = str(root) + "/"
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            paths = [fields[5] for fields in (line.split(maxsplit=5) for line in (proc / "maps").read_text().splitlines()) if len(fields) == 6]
+            paths += [_readlink(fd) for fd in (proc / "fd").iterdir()]
+        except OSError:  # the process ended, or is not ours to read
+            continue
+        used.update(path[len(prefix):].split(" ")[0] for path in paths if path.startswith(prefix))
+    return used
+
+
+def _readlink(path: Path) -> str:
+    try:
+        return os.readlink(path)
+    except OSError:  # closed meanwhile
+        return ""
+
+
+def remove_leaks(before: set[str], root: Path = SHM) -> list[str]:
+    """Remove leak-pattern segments that are not in `before` and not in use; return their names."""
+    leaked = sorted(segments(root) - before - segments_in_use(root))
+    for name in leaked:
+        try:
+            (root / name).unlink()
+        except FileNotFoundError:
+            pass
+    return leaked
+
+
+@contextmanager
+def shm_guard(root: Path = SHM):
+    before = segments(root)
+    try:
+        yield
+    finally:
+        leaked = remove_leaks(before, root)
+        if leaked:
+            print(f"shm_guard: removed {len(leaked)} leaked shared-memory segment(s) from {root}", file=sys.stderr)
+
+
+def main() -> None:
+    args = sys.argv[1:]
+    if args[:1] == ["--"]:
+        args = args[1:]
+    if not args:
+        sys.exit("usage: python -m pear_verl.cpu_runtime.shm_guard -- COMMAND ARGS...")
+    with shm_guard():
+        code = subprocess.call(args)
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,117 @@
+"""Everything that talks to vLLM's offline `LLM` API: one engine builder, sampling, prompt-logprob scoring.
+
+Why one module: `pear-verl generate`, `score` and `eval` all use vLLM the same way, and the details that
+bit before live in one place:
+- the engine is built by `make_llm` with the caller's dtype ("auto" = the checkpoint's own), optional
+  `enforce_eager` (skips compilation and CUDA graphs: about a minute saved per start for small jobs), and,
+  on CPU, an explicit KV-cache size (there `gpu_memory_utilization` is a share of system RAM);
+- `VLLMScorer.check` refuses settings vLLM cannot score *before* an engine starts: vLLM computes prompt
+  log-probs from the raw logits, without temperature, top-k or top-p;
+- `shutdown` ends an engine's processes and frees its memory, so a job never holds two engines at once
+  (each claims `gpu_memory_utilization` of a GPU).
+
+GPU clusters install vLLM with `pip install "pear_verl[gpu]"`; the tests run the same code on CPU with
+vLLM's CPU build (scripts/setup.sh). Scripts that build an engine need the `if __name__ == "__main__":`
+guard (vLLM spawns its engine process).
+
+Run: used by `pear_verl.generate`, `pear_verl.score`, `pear_verl.evaluate` with `--backend vllm`.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+from typing import Optional, Sequence
+
+import numpy as np
+import torch
+
+from pear_verl.scoring import SamplingDistribution, TokenSequence, trainable_targets
+
+CPU_KV_CACHE_GIB = 1  # KV cache of a CPU engine, GiB (VLLM_CPU_KVCACHE_SPACE overrides it), as for CPU rollouts
+
+
+def engine_kwargs(model: str, dtype: str = "auto", enforce_eager: bool = False, seed: int = 0, **extra) -> dict:
+    """Keyword arguments for `vllm.LLM`; on a machine without CUDA the KV cache is sized explicitly."""
+    kwargs = dict(model=model, dtype=dtype, enforce_eager=enforce_eager, seed=seed, **extra)
+    if not torch.cuda.is_available() and "VLLM_CPU_KVCACHE_SPACE" not in os.environ:
+        kwargs.setdefault("kv_cache_memory_bytes", CPU_KV_CACHE_GIB << 30)
+    return kwargs
+
+
+def make_llm(model: str, dtype: str = "auto", enforce_eager: bool = False, seed: int = 0, **extra):
+    from vllm import LLM  # `pip install "pear_verl[gpu]"` on clusters
+
+    return LLM(**engine_kwargs(model, dtype, enforce_eager, seed, **extra))
+
+
+def shutdown(llm) -> None:
+    """Stop an engine's processes and release its memory (GPU or RAM) before another one starts."""
+    engine = getattr(llm, "llm_engine", None)
+    core = getattr(engine, "engine_core", None)
+    if core is not None:
+        core.shutdown()
+    del llm, engine, core
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+class VLLMGenerator:
+    """n samples per chat prompt, as (text, finished) pairs; `finished` = stopped on EOS, not cut by length."""
+
+    def __init__(self, model_path: str, dtype: str = "auto", enforce_eager: bool = False):
+        self.llm = make_llm(model_path, dtype, enforce_eager)
+
+    def sample(self, prompts: list[list[dict]], s, seed: int) -> list[list[tuple[str, bool]]]:
+        from vllm import SamplingParams
+
+        params = SamplingParams(n=s.n, temperature=s.temperature, top_p=s.top_p, top_k=s.top_k or -1,
+                                max_tokens=s.max_new_tokens, seed=seed)
+        outputs = self.llm.chat([list(p) for p in prompts], params, use_tqdm=False)
+        return [[(c.text, c.finish_reason == "stop") for c in o.outputs] for o in outputs]
+
+    def close(self) -> None:
+        shutdown(self.llm)
+        self.llm = None
+
+
+class VLLMScorer:
+    """Prefill scoring with `SamplingParams(prompt_logprobs=0, max_tokens=1)`, on its own engine or on a
+    generator's (`llm=`), so that `generate` rescoring needs no second engine."""
+
+    padding_fraction = 0.0
+
+    def __init__(self, model_path: Optional[str] = None, dtype: str = "auto", enforce_eager: bool = False, llm=None,
+                 dist: Optional[SamplingDistribution] = None):
+        if dist is not None:
+            self.check(dist)
+        self.llm = llm if llm is not None else make_llm(model_path, dtype, enforce_eager)
+
+    @staticmethod
+    def check(dist: SamplingDistribution) -> None:
+        if not dist.is_plain:
+            raise ValueError(
+                f"vLLM computes prompt log-probs from raw logits (no temperature/top-k/top-p), so it cannot score data "
+                f"sampled with temperature={dist.temperature}, top_k={dist.top_k}, top_p={dist.top_p}; use --backend hf"
+            )
+
+    def score(self, sequences: Sequence[TokenSequence], dist: SamplingDistribution) -> list[np.ndarray]:
+        from vllm import SamplingParams
+        from vllm.inputs import TokensPrompt
+
+        self.check(dist)
+        prompts = [TokensPrompt(prompt_token_ids=s.input_ids.tolist()) for s in sequences]
+        outputs = self.llm.generate(prompts, SamplingParams(max_tokens=1, prompt_logprobs=0, temperature=1.0), use_tqdm=False)
+        results = []
+        for seq, output in zip(sequences, outputs):
+            keep = trainable_targets(seq).tolist()
+            ids = seq.input_ids.tolist()
+            # prompt_logprobs[t] is a {token_id: Logprob} dict for token t (None for t = 0).
+            values = [output.prompt_logprobs[t][ids[t]].logprob for t in range(1, len(ids)) if keep[t - 1]]
+            results.append(np.asarray(values, dtype=np.float32))
+        return results
+
+    def close(self) -> None:
+        shutdown(self.llm)
+        self.llm = None
