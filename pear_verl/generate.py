@@ -30,7 +30,7 @@ from tqdm import tqdm
 
 from pear_verl.io import atomic_path, read_json_metadata, write_table_atomic
 from pear_verl.score import ScoreSettings, score_shard
-from pear_verl.scoring import DTYPES
+from pear_verl.scoring import DTYPES, resolve_dtype
 from reward_fns import compute_score
 
 METADATA_KEY = b"pear_verl.generation"
@@ -80,7 +80,7 @@ class HFGenerator:
 
         self.device = "cuda" if torch.cuda.is_available() else "cpu"
         self.tokenizer = AutoTokenizer.from_pretrained(model_path, padding_side="left")
-        torch_dtype = "auto" if dtype == "auto" else getattr(torch, dtype)
+        torch_dtype = getattr(torch, resolve_dtype(model_path, dtype))
         self.model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch_dtype).to(self.device).eval()
 
     @torch.no_grad()

@@ -25,11 +25,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import torch
-from tensordict import TensorDict
 from torch import Tensor
+
+if TYPE_CHECKING:  # annotations only: the math imports without tensordict (scripts/gpu_check.py)
+    from tensordict import TensorDict
 
 from pear_verl.weights import WeightConfig, compact_log_weights
 

@@ -24,8 +24,24 @@ import numpy as np
 import torch
 
 
-# Model dtypes for scoring; "auto" is the checkpoint's own (its config's torch_dtype).
+# Model dtypes for scoring and sampling; "auto" is the checkpoint's own (its config's dtype).
 DTYPES = ("auto", "float32", "bfloat16", "float16")
+
+
+def resolve_dtype(model_path: str, dtype: str) -> str:
+    """`dtype`, with "auto" replaced by the checkpoint's own dtype (float32 if it names none).
+
+    Resolved here rather than by each backend because they disagree: vLLM's "auto" runs a float32
+    checkpoint in bfloat16/float16, transformers' in float32, and sampling and rescoring must match."""
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}")
+    if dtype != "auto":
+        return dtype
+    from transformers import AutoConfig
+
+    config = AutoConfig.from_pretrained(model_path)
+    found = getattr(config, "dtype", None) or getattr(config, "torch_dtype", None) or torch.float32
+    return str(found).removeprefix("torch.")
 
 
 @dataclass(frozen=True)
@@ -96,10 +112,8 @@ class HFScorer:
     def __init__(self, model_path: str, dtype: str = "auto", device: Optional[str] = None, max_batch_tokens: int = 16384):
         from transformers import AutoModelForCausalLM
 
-        if dtype not in DTYPES:
-            raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}")
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        torch_dtype = "auto" if dtype == "auto" else getattr(torch, dtype)
+        torch_dtype = getattr(torch, resolve_dtype(model_path, dtype))
         self.model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch_dtype).to(self.device).eval()
         self.max_batch_tokens = max_batch_tokens
         self.padded_tokens = self.real_tokens = 0

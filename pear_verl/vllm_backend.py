@@ -2,7 +2,8 @@
 
 Why one module: `pear-verl generate`, `score` and `eval` all use vLLM the same way, and the details that
 bit before live in one place:
-- the engine is built by `make_llm` with the caller's dtype ("auto" = the checkpoint's own), optional
+- the engine is built by `make_llm` with the caller's dtype ("auto" = the checkpoint's own, also for float32
+  checkpoints, which vLLM's own "auto" would run in 16 bits), optional
   `enforce_eager` (skips compilation and CUDA graphs: about a minute saved per start for small jobs), and,
   on CPU, an explicit KV-cache size (there `gpu_memory_utilization` is a share of system RAM);
 - `VLLMScorer.check` refuses settings vLLM cannot score *before* an engine starts: vLLM computes prompt
@@ -26,14 +27,14 @@ from typing import Optional, Sequence
 import numpy as np
 import torch
 
-from pear_verl.scoring import SamplingDistribution, TokenSequence, trainable_targets
+from pear_verl.scoring import SamplingDistribution, TokenSequence, resolve_dtype, trainable_targets
 
 CPU_KV_CACHE_GIB = 1  # KV cache of a CPU engine, GiB (VLLM_CPU_KVCACHE_SPACE overrides it), as for CPU rollouts
 
 
 def engine_kwargs(model: str, dtype: str = "auto", enforce_eager: bool = False, seed: int = 0, **extra) -> dict:
     """Keyword arguments for `vllm.LLM`; on a machine without CUDA the KV cache is sized explicitly."""
-    kwargs = dict(model=model, dtype=dtype, enforce_eager=enforce_eager, seed=seed, **extra)
+    kwargs = dict(model=model, dtype=resolve_dtype(model, dtype), enforce_eager=enforce_eager, seed=seed, **extra)
     if not torch.cuda.is_available() and "VLLM_CPU_KVCACHE_SPACE" not in os.environ:
         kwargs.setdefault("kv_cache_memory_bytes", CPU_KV_CACHE_GIB << 30)
     return kwargs
@@ -66,8 +67,9 @@ class VLLMGenerator:
     def sample(self, prompts: list[list[dict]], s, seed: int) -> list[list[tuple[str, bool]]]:
         from vllm import SamplingParams
 
-        params = SamplingParams(n=s.n, temperature=s.temperature, top_p=s.top_p, top_k=s.top_k or -1,
-                                max_tokens=s.max_new_tokens, seed=seed)
+        # One seed per prompt: a single seed for all would reuse the same random stream for every prompt.
+        params = [SamplingParams(n=s.n, temperature=s.temperature, top_p=s.top_p, top_k=s.top_k or -1,
+                                 max_tokens=s.max_new_tokens, seed=seed + i) for i in range(len(prompts))]
         outputs = self.llm.chat([list(p) for p in prompts], params, use_tqdm=False)
         return [[(c.text, c.finish_reason == "stop") for c in o.outputs] for o in outputs]
 

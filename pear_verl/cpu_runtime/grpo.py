@@ -19,11 +19,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 from pathlib import Path
 
-from pear_verl.cpu_runtime.shm_guard import shm_guard
+from pear_verl.cpu_runtime.shm_guard import run_guarded, shm_guard
 
 COMMON_OVERRIDES = [
     "algorithm.adv_estimator=grpo",
@@ -111,9 +110,7 @@ def main() -> None:
     if args.print_overrides:
         print("\n".join(cpu_grpo_overrides(args.rollout)))
         return
-    with shm_guard():
-        code = subprocess.call(grpo_command(args.overrides, args.rollout), env=grpo_env())
-    sys.exit(code)
+    sys.exit(run_guarded(grpo_command(args.overrides, args.rollout), env=grpo_env()))
 
 
 if __name__ == "__main__":

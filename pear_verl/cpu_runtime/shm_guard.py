@@ -6,8 +6,9 @@ unlink them), and a run that crashed during a weight sync left verl's 2 GB `verl
 is RAM: on a CI machine or a laptop a few such runs exhaust it.
 
 `shm_guard()` notes which segments exist before the job; afterwards (also when the job failed or was
-interrupted) it removes the segments that are new, match the patterns of the leaks above, and that no live
-process still maps or holds open, so a concurrent job's segments are left alone.
+interrupted: `run_guarded` passes SIGTERM/SIGINT on to the job and cleans up after it) it removes the
+segments that are new, match the patterns of the leaks above, and that no live process still maps or holds
+open (after giving dying processes a few seconds), so a concurrent job's segments are left alone.
 
 Run: python -m pear_verl.cpu_runtime.shm_guard -- COMMAND ARGS...  (exits with COMMAND's status)
 """
@@ -16,8 +17,10 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import signal
 import subprocess
 import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -66,15 +69,38 @@ def remove_leaks(before: set[str], root: Path = SHM) -> list[str]:
     return leaked
 
 
+def clean_up(before: set[str], root: Path = SHM, settle_s: float = 10.0) -> None:
+    """Remove what leaked since `before`, waiting up to `settle_s` for dying processes to let go of it."""
+    deadline = time.monotonic() + settle_s
+    while segments(root) - before & segments_in_use(root) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    leaked = remove_leaks(before, root)
+    if leaked:
+        print(f"shm_guard: removed {len(leaked)} leaked shared-memory segment(s) from {root}", file=sys.stderr)
+
+
 @contextmanager
-def shm_guard(root: Path = SHM):
+def shm_guard(root: Path = SHM, settle_s: float = 10.0):
     before = segments(root)
     try:
         yield
     finally:
-        leaked = remove_leaks(before, root)
-        if leaked:
-            print(f"shm_guard: removed {len(leaked)} leaked shared-memory segment(s) from {root}", file=sys.stderr)
+        clean_up(before, root, settle_s)
+
+
+def run_guarded(cmd: list[str], env: dict[str, str] | None = None) -> int:
+    """Run `cmd` under `shm_guard`; SIGTERM/SIGINT are passed on to it, and the guard still cleans up."""
+    with shm_guard():
+        child = subprocess.Popen(cmd, env=env)
+        previous = {sig: signal.signal(sig, lambda signum, _frame: child.send_signal(signum)) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            return child.wait()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            if child.poll() is None:
+                child.terminate()
+                child.wait(timeout=60)
 
 
 def main() -> None:
@@ -83,9 +109,7 @@ def main() -> None:
         args = args[1:]
     if not args:
         sys.exit("usage: python -m pear_verl.cpu_runtime.shm_guard -- COMMAND ARGS...")
-    with shm_guard():
-        code = subprocess.call(args)
-    sys.exit(code)
+    sys.exit(run_guarded(args))
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ def leak(name: str) -> None:
 def test_guard_removes_what_the_job_leaked_and_nothing_else(tmp_path):
     old = shared_memory.SharedMemory(create=True, size=4096, name="psm_pear_test_old")  # before the job: kept
     try:
-        with shm_guard():
+        with shm_guard(settle_s=0):  # the held segment stays in use: no waiting for it
             leak("psm_pear_test_new")
             leak("verl_weights_pear_test")
             leak("other_pear_test")  # not a known leak pattern: kept

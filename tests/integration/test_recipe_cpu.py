@@ -1,0 +1,71 @@
+"""The headline recipes for real on CPU (`scripts/recipe_cpu.sh`): recipes/qwen3_pear.sh and qwen3_sft.sh end to
+end with tiny local models, vLLM in generate, GRPO (verl's vLLM rollout) and eval, then `pear-verl compare`.
+
+The first run is killed (SIGTERM to its process group) once GRPO has written its first checkpoint; the rerun
+resumes GRPO from that checkpoint and finishes both recipes. Asserted: every stage's output, the PEAR/SFT
+difference, the resume, and that no shared-memory segment is left in /dev/shm."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pear_verl.cpu_runtime.shm_guard import segments
+from pear_verl.data import BEHAVIOR_KEY
+from pear_verl.generate import read_generation_metadata
+
+pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def recipe(out: Path, log: Path) -> subprocess.Popen:
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    return subprocess.Popen(["bash", str(ROOT / "scripts" / "recipe_cpu.sh"), str(out)], cwd=ROOT, env=env,
+                            stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def test_both_recipes_run_on_cpu_and_a_killed_grpo_resumes(tmp_path):
+    out, before = tmp_path / "run", segments()
+    first = recipe(out, tmp_path / "first.log")
+    tracker = out / "pear" / "grpo" / "latest_checkpointed_iteration.txt"
+    deadline = time.monotonic() + 1200
+    while not tracker.exists() and first.poll() is None and time.monotonic() < deadline:
+        time.sleep(2)
+    assert tracker.exists(), (tmp_path / "first.log").read_text()[-5000:]
+    os.killpg(first.pid, signal.SIGTERM)
+    first.wait(timeout=120)
+    assert not (out / "pear" / "grpo" / ".recipe_done").exists()
+
+    second = recipe(out, tmp_path / "second.log")
+    assert second.wait(timeout=1800) == 0, (tmp_path / "second.log").read_text()[-6000:]
+    log = (tmp_path / "second.log").read_text()
+    assert f"Setting global step to {tracker.read_text().strip()}" in log  # GRPO resumed from its checkpoint
+    for stage in ("data", "behavior", "sft"):
+        assert f"[skip] {stage}" in log
+    # PEAR's SFT logged its weight metrics (first run); the baseline's SFT (second run) has none.
+    assert "pear/ess" in (tmp_path / "first.log").read_text() and "pear/ess" not in log
+
+    data = out / "data"
+    sft = pd.read_parquet(data / "sft.parquet")
+    assert len(sft) > 0 and all(len(v) > 0 for v in sft[BEHAVIOR_KEY])
+    assert read_generation_metadata(data / "sft.parquet")["backend"] == "vllm"
+    for arm, pear in (("pear", True), ("sft", False)):
+        work = out / arm
+        assert (work / "sft" / ".recipe_done").exists() and (work / "grpo" / ".recipe_done").exists()
+        assert (work / "grpo" / "latest_checkpointed_iteration.txt").read_text().strip() == "2"
+        assert (work / "rl_model" / "config.json").exists()
+        config = json.loads((work / "sft" / "global_step_4" / "huggingface" / "config.json").read_text())
+        assert config["model_type"] == "qwen2"
+        for which in ("sft", "rl"):
+            results = json.loads((work / f"eval_{which}" / "results.json").read_text())
+            assert results["settings"]["backend"] == "vllm"
+            assert results["benchmarks"]["knights_knaves"]["problems"] == 8
+    compare = (out / "compare" / "compare.md").read_text()
+    assert "| knights_knaves | pass@1 |" in compare and (out / "compare" / "compare.png").exists()
+    assert segments() <= before, "shared-memory segments left in /dev/shm"
