@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Optional
 
@@ -117,14 +117,14 @@ def rescoring(s: GenerationSettings, generator, tokenizer: Optional[str], data_c
     drawn at τ = 1 without truncation, on the engine that sampled them. For any other sampling settings the
     exact token sequences are rescored with HF under the sampling distribution, in the same dtype, after the
     vLLM engine is shut down (a job never holds two engines, or an engine and a HF copy, at once)."""
-    dist_plain = s.temperature == 1.0 and s.top_k is None and s.top_p >= 1
-    backend = "vllm" if s.backend == "vllm" and dist_plain else "hf"
-    settings = ScoreSettings(s.model, tokenizer or s.model, backend=backend, dtype=s.dtype, temperature=s.temperature,
+    settings = ScoreSettings(s.model, tokenizer or s.model, backend="hf", dtype=s.dtype, temperature=s.temperature,
                              top_k=s.top_k, top_p=None if s.top_p >= 1 else s.top_p, data_config=dict(data_config or {}),
                              enforce_eager=s.enforce_eager)
+    if s.backend == "vllm" and settings.distribution.is_plain:
+        settings = replace(settings, backend="vllm")
     scorer = None
     if s.backend == "vllm" and generator is not None:
-        if backend == "vllm":
+        if settings.backend == "vllm":
             from pear_verl.vllm_backend import VLLMScorer
 
             scorer = VLLMScorer(llm=generator.llm, dist=settings.distribution)

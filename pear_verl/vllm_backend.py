@@ -2,10 +2,11 @@
 
 Why one module: `pear-verl generate`, `score` and `eval` all use vLLM the same way, and the details that
 bit before live in one place:
-- the engine is built by `make_llm` with the caller's dtype ("auto" = the checkpoint's own, also for float32
-  checkpoints, which vLLM's own "auto" would run in 16 bits), optional
-  `enforce_eager` (skips compilation and CUDA graphs: about a minute saved per start for small jobs), and,
-  on CPU, an explicit KV-cache size (there `gpu_memory_utilization` is a share of system RAM);
+- the engine is built by `make_llm` with the caller's dtype ("auto" = the checkpoint's own, also for
+  float32 checkpoints, which vLLM's own "auto" would run in 16 bits), optional `enforce_eager` (skips
+  compilation and CUDA graphs: about a minute saved per start for small jobs), and, on CPU, an explicit
+  KV-cache size (there `gpu_memory_utilization` is a share of system RAM) and unsplit prefills (seeded
+  requests crash vLLM-CPU otherwise; see `engine_kwargs`);
 - `VLLMScorer.check` refuses settings vLLM cannot score *before* an engine starts: vLLM computes prompt
   log-probs from the raw logits, without temperature, top-k or top-p;
 - `shutdown` ends an engine's processes and frees its memory, so a job never holds two engines at once
@@ -33,10 +34,15 @@ CPU_KV_CACHE_GIB = 1  # KV cache of a CPU engine, GiB (VLLM_CPU_KVCACHE_SPACE ov
 
 
 def engine_kwargs(model: str, dtype: str = "auto", enforce_eager: bool = False, seed: int = 0, **extra) -> dict:
-    """Keyword arguments for `vllm.LLM`; on a machine without CUDA the KV cache is sized explicitly."""
+    """Keyword arguments for `vllm.LLM`; on a machine without CUDA, two CPU-only settings (below)."""
     kwargs = dict(model=model, dtype=resolve_dtype(model, dtype), enforce_eager=enforce_eager, seed=seed, **extra)
-    if not torch.cuda.is_available() and "VLLM_CPU_KVCACHE_SPACE" not in os.environ:
-        kwargs.setdefault("kv_cache_memory_bytes", CPU_KV_CACHE_GIB << 30)
+    if not torch.cuda.is_available():
+        if "VLLM_CPU_KVCACHE_SPACE" not in os.environ:
+            kwargs.setdefault("kv_cache_memory_bytes", CPU_KV_CACHE_GIB << 30)
+        # A prefill split over steps rewinds the request's seeded generator (`set_offset`), which a CPU
+        # torch.Generator does not support: "CPU Generator does not use offset" kills the engine as soon as
+        # a batch of seeded requests (generate, eval) exceeds max_num_batched_tokens. Unsplit prefills avoid it.
+        kwargs.setdefault("enable_chunked_prefill", False)
     return kwargs
 
 

@@ -5,7 +5,7 @@ any of it (the CPU platform is only selected with `VERL_PLATFORM=cpu`, the vLLM 
 CPU platform).
 
 - `cpu_platform`  verl platform "cpu" (gloo, logical Ray "GPU"s, vLLM KV-cache size), FSDP engine for "cpu", gloo init
-- `verl_patch`    the one adapted verl internal: the process-group backend in CPU Ray workers
+- `verl_patch`    the two adapted verl internals: process-group backend in Ray workers, unpinned FSDP2 offload
 - `grpo`          the overrides verl GRPO needs on CPU (per rollout backend) and a launcher
 - `hf_rollout`    `rollout.name=hf`: a transformers rollout backend for verl (with `token_sampler`)
 - `vllm_plugin`   vLLM plugin: CPU linear layers keep their weights, so verl's weight sync can load new ones

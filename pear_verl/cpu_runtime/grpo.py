@@ -23,6 +23,7 @@ import sys
 from pathlib import Path
 
 from pear_verl.cpu_runtime.shm_guard import run_guarded, shm_guard
+from pear_verl.io import run_logged
 
 COMMON_OVERRIDES = [
     "algorithm.adv_estimator=grpo",
@@ -85,20 +86,18 @@ def grpo_command(overrides: list[str], rollout: str = "vllm") -> list[str]:
     return [sys.executable, "-m", "verl.trainer.main_ppo", *cpu_grpo_overrides(rollout), *overrides]
 
 
-def grpo_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    return {**os.environ, "VERL_PLATFORM": "cpu", "RAY_DEDUP_LOGS": "0", **(extra or {})}
+# The CPU platform in every verl process; Ray prints every worker's lines (no "repeated Nx" folding).
+CPU_ENV = {"VERL_PLATFORM": "cpu", "RAY_DEDUP_LOGS": "0"}
 
 
 def launch_grpo(run_dir: Path, overrides: list[str], rollout: str = "hf") -> None:
     """Run main_ppo on CPU (logs and metrics in `run_dir`, see `io.run_logged`), leaking no shared memory.
 
     Output: `run_dir/ckpt` (checkpoints), `run_dir/metrics.jsonl`, `run_dir/train.log`."""
-    from pear_verl.io import run_logged
-
     cmd = grpo_command([f"trainer.default_local_dir={run_dir / 'ckpt'}", *overrides], rollout)
     print("$ VERL_PLATFORM=cpu python", " ".join(cmd[1:]), flush=True)
     with shm_guard():
-        run_logged(cmd, run_dir, {"VERL_PLATFORM": "cpu", "RAY_DEDUP_LOGS": "0"})
+        run_logged(cmd, run_dir, CPU_ENV)
 
 
 def main() -> None:
@@ -110,7 +109,7 @@ def main() -> None:
     if args.print_overrides:
         print("\n".join(cpu_grpo_overrides(args.rollout)))
         return
-    sys.exit(run_guarded(grpo_command(args.overrides, args.rollout), env=grpo_env()))
+    sys.exit(run_guarded(grpo_command(args.overrides, args.rollout), env={**os.environ, **CPU_ENV}))
 
 
 if __name__ == "__main__":

@@ -5,8 +5,8 @@ A tiny student is first taught the answer format with a few plain-SFT steps, the
 A model this small is rarely right (rewards are mostly 0, so GRPO advantages are mostly 0): a small
 entropy bonus guarantees a gradient, so that the weight sync is tested on changed weights. Asserted:
 every reward equals reward_fns' score of the dumped generated text, parameters changed, the second
-rollout ran on the updated actor weights (`training/rollout_probs_diff_max`), a checkpoint with an HF
-export was written, and no shared-memory segment was left in /dev/shm. A control run in which vLLM
+rollout ran on the updated actor weights (`training/rollout_probs_diff_max`), the KL loss against the
+reference model was computed (as in the recipes), a checkpoint with an HF export was written, and no shared-memory segment was left in /dev/shm. A control run in which vLLM
 ignores every weight sync after the first (a vLLM plugin installed for that run only) shows that the
 sync check can fail."""
 
@@ -68,6 +68,8 @@ def run_grpo(run: Path, student, rollout: str) -> tuple[Path, list[dict]]:
     export = grpo_stage(run, model, data, steps=2, rollout=rollout, extra=[
         f"trainer.rollout_data_dir={run / 'rollouts'}", "actor_rollout_ref.rollout.calculate_log_probs=True",
         "actor_rollout_ref.actor.entropy_coeff=0.01", "actor_rollout_ref.rollout.max_num_batched_tokens=1024",
+        "actor_rollout_ref.actor.use_kl_loss=True", "actor_rollout_ref.actor.kl_loss_coef=0.001",  # as the recipes: a reference model
+        "actor_rollout_ref.ref.log_prob_micro_batch_size_per_gpu=64",
         "actor_rollout_ref.rollout.max_model_len=256",
     ])
     assert segments() <= before, "shared-memory segments left in /dev/shm"
@@ -94,6 +96,7 @@ def test_grpo_two_steps_on_cpu(tmp_path, student, rollout):
     # log-probs match the updated actor's.
     assert metrics[1]["data"]["training/rollout_probs_diff_max"] < SYNC_TOLERANCE
     assert metrics[0]["data"]["actor/grad_norm"] > 0
+    assert "actor/kl_loss" in metrics[1]["data"]
     # Parameters changed.
     before, after = weights(student[1]), weights(export)
     assert before.keys() == after.keys()
