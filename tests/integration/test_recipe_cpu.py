@@ -3,7 +3,10 @@ end with tiny local models, vLLM in generate, GRPO (verl's vLLM rollout) and eva
 
 The first run is killed (SIGTERM to its process group) once GRPO has written its first checkpoint; the rerun
 resumes GRPO from that checkpoint and finishes both recipes. Asserted: every stage's output, the PEAR/SFT
-difference, the resume, and that no shared-memory segment is left in /dev/shm."""
+difference, the resume, and that no shared-memory segment is left in /dev/shm. The GRPO runs are verl's
+vLLM rollout under test: every logged reward equals `compute_score` of the dumped generated text, and after
+an update the rollout engine's log-probs match the actor's (`training/rollout_probs_diff_max`; the control
+run in test_grpo_cpu.py shows this check fails when vLLM skips weight syncs)."""
 
 import json
 import os
@@ -19,13 +22,18 @@ import pytest
 from pear_verl.cpu_runtime.shm_guard import segments
 from pear_verl.data import BEHAVIOR_KEY
 from pear_verl.generate import read_generation_metadata
+from reward_fns import compute_score
+from tests.integration.test_grpo_cpu import SYNC_TOLERANCE
+
+GAME = "knights_knaves"  # scripts/recipe_cpu.sh's TASK
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def recipe(out: Path, log: Path) -> subprocess.Popen:
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+           "GRPO_EXTRA": f"trainer.rollout_data_dir={out / 'rollouts'} actor_rollout_ref.rollout.calculate_log_probs=True"}
     return subprocess.Popen(["bash", str(ROOT / "scripts" / "recipe_cpu.sh"), str(out)], cwd=ROOT, env=env,
                             stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
 
@@ -41,11 +49,12 @@ def test_both_recipes_run_on_cpu_and_a_killed_grpo_resumes(tmp_path):
     os.killpg(first.pid, signal.SIGTERM)
     first.wait(timeout=120)
     assert not (out / "pear" / "grpo" / ".recipe_done").exists()
+    killed_at = tracker.read_text().strip()  # the last step the killed GRPO saved; the rerun continues from there
 
     second = recipe(out, tmp_path / "second.log")
     assert second.wait(timeout=1800) == 0, (tmp_path / "second.log").read_text()[-6000:]
     log = (tmp_path / "second.log").read_text()
-    assert f"Setting global step to {tracker.read_text().strip()}" in log  # GRPO resumed from its checkpoint
+    assert f"Resuming from {out / 'pear' / 'grpo' / f'global_step_{killed_at}'}, setting global step to {killed_at}" in log
     for stage in ("data", "behavior", "sft"):
         assert f"[skip] {stage}" in log
     # PEAR's SFT logged its weight metrics (first run); the baseline's SFT (second run) has none.
@@ -66,6 +75,13 @@ def test_both_recipes_run_on_cpu_and_a_killed_grpo_resumes(tmp_path):
             results = json.loads((work / f"eval_{which}" / "results.json").read_text())
             assert results["settings"]["backend"] == "vllm"
             assert results["benchmarks"]["knights_knaves"]["problems"] == 8
+        metrics = [json.loads(line) for line in (out / "metrics" / "pear_verl" / f"{arm}_grpo.jsonl").read_text().splitlines()]
+        last = [m["data"] for m in metrics if m["step"] == 2 and "training/rollout_probs_diff_max" in m["data"]]
+        assert last and last[0]["training/rollout_probs_diff_max"] < SYNC_TOLERANCE and "actor/kl_loss" in last[0]
+    rows = [json.loads(line) for step in (1, 2) for line in (out / "rollouts" / f"{step}.jsonl").read_text().splitlines()]
+    assert rows and all(row["output"] for row in rows)
+    for row in rows:
+        assert row["score"] == compute_score(f"game/{GAME}", row["output"], row["gts"])["score"]
     compare = (out / "compare" / "compare.md").read_text()
     assert "| knights_knaves | pass@1 |" in compare and (out / "compare" / "compare.png").exists()
     assert segments() <= before, "shared-memory segments left in /dev/shm"
