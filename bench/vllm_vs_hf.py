@@ -5,8 +5,8 @@ Why: on CPU a user (or CI) picks between verl's vLLM rollout and this project's 
 - rollout: knights-and-knaves prompts, n samples each, `--new-tokens` tokens per sample (ignore_eos),
   sampled by vLLM's `LLM.generate` on token prompts vs the hf rollout's batched sampler (`token_sampler`);
 - scoring: the same prompt + response sequences scored by `VLLMScorer` (prompt log-probs) vs `HFScorer`.
-Each is timed 3 times, alternating, after a warm-up; engine start-up is reported on its own line. Ratios are
-vLLM / hf throughput (above 1: vLLM is faster).
+Each side is warmed up once, then timed 3 times, the two alternating; the medians are compared. Engine
+start-up is reported on its own line. Ratios are vLLM / hf throughput (above 1: vLLM is faster).
 
 Run: `.venv/bin/python bench/vllm_vs_hf.py [--prompts 64] [--n 4] [--new-tokens 32] [--hidden 256 --layers 4]`
 """
@@ -27,13 +27,16 @@ from pear_verl.scoring import HFScorer, SamplingDistribution, TokenSequence
 from pear_verl.tiny import save_tiny_model
 
 
-def best_of(fn, rounds: int = 3) -> float:
-    times = []
+def alternate(first, second, rounds: int = 3) -> tuple[float, float]:
+    """Median seconds of `first()` and of `second()`, timed alternately after one warm-up call each."""
+    first(), second()
+    times = ([], [])
     for _ in range(rounds):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for fn, out in ((first, times[0]), (second, times[1])):
+            start = time.perf_counter()
+            fn()
+            out.append(time.perf_counter() - start)
+    return statistics.median(times[0]), statistics.median(times[1])
 
 
 def main() -> None:
@@ -65,14 +68,10 @@ def main() -> None:
     token_prompts = [TokensPrompt(prompt_token_ids=list(p)) for p in prompts]
     hf_sample = lambda: sample_batch(model, requests, [tokenizer.eos_token_id], tokenizer.pad_token_id)  # noqa: E731
     vllm_sample = lambda: llm.generate(token_prompts, params, use_tqdm=False)  # noqa: E731
-    outputs = vllm_sample()  # warm-up, and the sequences to score
-    hf_sample()
-    t_vllm, t_hf = [], []
-    for _ in range(3):
-        t_vllm.append(best_of(vllm_sample, 1))
-        t_hf.append(best_of(hf_sample, 1))
+    outputs = vllm_sample()  # the sequences to score below
+    t_vllm, t_hf = alternate(vllm_sample, hf_sample)
     samples = len(requests)
-    v, h = samples / statistics.median(t_vllm), samples / statistics.median(t_hf)
+    v, h = samples / t_vllm, samples / t_hf
     print(f"rollout: {samples} samples x {args.new_tokens} tokens: vLLM {v:.1f} samples/s, hf {h:.1f} samples/s: ratio {v / h:.2f}")
 
     sequences = [TokenSequence(torch.tensor(list(o.prompt_token_ids) + list(c.token_ids)),
@@ -81,12 +80,8 @@ def main() -> None:
     dist = SamplingDistribution()
     vllm_scorer, hf_scorer = VLLMScorer(llm=llm), HFScorer(str(model_dir), dtype="float32")
     tokens = sum(len(s.input_ids) for s in sequences)
-    vllm_scorer.score(sequences, dist)
-    s_vllm, s_hf = [], []
-    for _ in range(3):
-        s_vllm.append(best_of(lambda: vllm_scorer.score(sequences, dist), 1))
-        s_hf.append(best_of(lambda: hf_scorer.score(sequences, dist), 1))
-    v, h = tokens / statistics.median(s_vllm), tokens / statistics.median(s_hf)
+    s_vllm, s_hf = alternate(lambda: vllm_scorer.score(sequences, dist), lambda: hf_scorer.score(sequences, dist))
+    v, h = tokens / s_vllm, tokens / s_hf
     print(f"scoring: {len(sequences)} sequences, {tokens} tokens: vLLM {v:,.0f} tokens/s, hf {h:,.0f} tokens/s: ratio {v / h:.2f}")
     print(f"model: Qwen2 hidden {args.hidden}, {args.layers} layers, {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M parameters; "
           f"torch {torch.__version__}, {torch.get_num_threads()} threads")

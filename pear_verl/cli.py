@@ -1,8 +1,8 @@
 """`pear-verl`: the command-line front door to the data tools.
 
 Each subcommand lives in the module that implements it (`add_commands(subparsers)`); this file only
-collects them. Run `pear-verl --help`. `pear-verl --check SUBCOMMAND ARGS...` parses the arguments
-(an unknown option fails) and runs nothing: the recipes' DRY_RUN uses it.
+collects them. Run `pear-verl --help`. The recipes' DRY_RUN parses pear-verl calls with `build_parser()`
+(`pear_verl.recipe_check`).
 """
 
 from __future__ import annotations
@@ -23,12 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> None:
     parser = build_parser()
-    argv = list(sys.argv[1:] if argv is None else argv)
-    check_only = bool(argv) and argv[0] == "--check"  # recipes' DRY_RUN: parse and validate, run nothing
-    args = parser.parse_args(argv[1:] if check_only else argv)
-    if check_only:
-        print(f"pear-verl {args.command}: arguments ok")
-        return
+    args = parser.parse_args(argv)
     try:
         args.func(args)
     except (ValueError, KeyError, FileNotFoundError) as err:

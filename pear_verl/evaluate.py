@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,7 @@ from tqdm import tqdm
 
 from pear_verl.generate import GenerationSettings, make_generator, read_prompts
 from pear_verl.io import atomic_path, write_json_atomic
-from pear_verl.scoring import DTYPES
+from pear_verl.scoring import DTYPES, resolve_dtype
 from reward_fns import compute_score
 
 
@@ -68,6 +69,7 @@ def markdown_table(results: dict[str, dict], title: str) -> str:
 
 
 def run_eval(model: str, data: dict[str, str], settings: GenerationSettings, ks: list[int], out_dir: str) -> dict:
+    settings = replace(settings, dtype=resolve_dtype(model, settings.dtype))  # recorded as used, not "auto"
     generator = make_generator(settings)
     results = {name: evaluate_benchmark(generator, path, settings, ks) for name, path in data.items()}
     out = Path(out_dir)

@@ -5,7 +5,7 @@ prompt from the teacher (vLLM on GPU, HF `generate` on CPU), checks each with `r
 (`compute_score(data_source, response, ground_truth)`), keeps them by policy (all / correct only /
 at most m per prompt) and writes an SFT parquet (`messages` = prompt + response). Its behaviour
 log-probs then come from *rescoring* the exact SFT token sequences with the same teacher and sampling
-temperature (`pear_verl.score`), PEAR.md's safe default (see `rescoring` for which backend does it). Model, temperature, top-p, top-k, n, seed and
+temperature (`pear_verl.score`), PEAR.md's safe default (`rescoring_settings` says which backend does it). Model, temperature, top-p, top-k, n, seed and
 the keep policy are stored in the parquet metadata (`pear_verl.generation`) so the run is reproducible.
 
 Resumable: prompts are processed in chunks, each written atomically under `OUT.gen-parts/`, each
@@ -30,7 +30,7 @@ from tqdm import tqdm
 
 from pear_verl.io import atomic_path, read_json_metadata, write_table_atomic
 from pear_verl.score import ScoreSettings, score_shard
-from pear_verl.scoring import DTYPES, resolve_dtype
+from pear_verl.scoring import DTYPES, resolve_dtype, torch_dtype
 from reward_fns import compute_score
 
 METADATA_KEY = b"pear_verl.generation"
@@ -80,8 +80,7 @@ class HFGenerator:
 
         self.device = "cuda" if torch.cuda.is_available() else "cpu"
         self.tokenizer = AutoTokenizer.from_pretrained(model_path, padding_side="left")
-        torch_dtype = getattr(torch, resolve_dtype(model_path, dtype))
-        self.model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch_dtype).to(self.device).eval()
+        self.model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch_dtype(model_path, dtype)).to(self.device).eval()
 
     @torch.no_grad()
     def sample(self, prompts: list[list[dict]], s: GenerationSettings, seed: int) -> list[list[tuple[str, bool]]]:
@@ -110,27 +109,17 @@ def make_generator(s: GenerationSettings):
     return HFGenerator(s.model, s.dtype)
 
 
-def rescoring(s: GenerationSettings, generator, tokenizer: Optional[str], data_config: Optional[dict]) -> tuple[ScoreSettings, object]:
-    """How the kept samples are rescored, and the scorer to reuse (None: `score_shard` builds one).
-
-    vLLM scores prompt log-probs from raw logits only, so it rescores its own samples only when they were
-    drawn at τ = 1 without truncation, on the engine that sampled them. For any other sampling settings the
-    exact token sequences are rescored with HF under the sampling distribution, in the same dtype, after the
-    vLLM engine is shut down (a job never holds two engines, or an engine and a HF copy, at once)."""
+def rescoring_settings(s: GenerationSettings, tokenizer: Optional[str], data_config: Optional[dict]) -> ScoreSettings:
+    """How the kept samples are rescored: the exact token sequences, under the sampling distribution, in the
+    sampling dtype. vLLM scores prompt log-probs from raw logits only, so it rescores its own samples only
+    when they were drawn at τ = 1 without truncation (on the engine that sampled them: one engine per job);
+    for any other sampling settings HF rescores them, after the vLLM engine is shut down."""
     settings = ScoreSettings(s.model, tokenizer or s.model, backend="hf", dtype=s.dtype, temperature=s.temperature,
                              top_k=s.top_k, top_p=None if s.top_p >= 1 else s.top_p, data_config=dict(data_config or {}),
                              enforce_eager=s.enforce_eager)
-    if s.backend == "vllm" and settings.distribution.is_plain:
+    if s.backend == "vllm" and settings.distribution.is_plain:  # .distribution also validates τ, top-k, top-p
         settings = replace(settings, backend="vllm")
-    scorer = None
-    if s.backend == "vllm" and generator is not None:
-        if settings.backend == "vllm":
-            from pear_verl.vllm_backend import VLLMScorer
-
-            scorer = VLLMScorer(llm=generator.llm, dist=settings.distribution)
-        else:
-            generator.close()
-    return settings, scorer
+    return settings
 
 
 def generate(prompts_path: str, out: str | Path, s: GenerationSettings, tokenizer: Optional[str] = None, chunk_prompts: int = 64, data_config: Optional[dict] = None) -> Path:
@@ -138,6 +127,8 @@ def generate(prompts_path: str, out: str | Path, s: GenerationSettings, tokenize
     out = Path(out)
     frame = read_prompts(prompts_path)
     select([], s.keep, s.max_per_prompt)  # validate the policy before any sampling
+    s = replace(s, dtype=resolve_dtype(s.model, s.dtype))  # recorded as used, not "auto"
+    scoring = rescoring_settings(s, tokenizer, data_config)  # bad sampling settings fail here, before sampling
     parts = out.with_name(out.name + ".gen-parts")
     parts.mkdir(parents=True, exist_ok=True)
     generator = None
@@ -166,12 +157,21 @@ def generate(prompts_path: str, out: str | Path, s: GenerationSettings, tokenize
     unscored = out.with_name(out.stem + ".unscored.parquet")
     table = pa.Table.from_pandas(kept, preserve_index=False)
     write_table_atomic(table, unscored, METADATA_KEY, {**asdict(s), "prompts": str(prompts_path)})
-    # Rescoring: the exact token sequences, under the teacher's sampling distribution.
-    scoring, scorer = rescoring(s, generator, tokenizer, data_config)
-    generator = None  # release the sampling model before the scoring one loads (vLLM: shut down, or reused)
-    final = score_shard([str(unscored)], out, scoring, scorer=scorer)
-    if scorer is not None:
-        scorer.close()
+    # Rescoring (see rescoring_settings): reuse the vLLM engine, or shut it down before HF loads the model.
+    scorer = None
+    if s.backend == "vllm" and generator is not None:
+        if scoring.backend == "vllm":
+            from pear_verl.vllm_backend import VLLMScorer
+
+            scorer = VLLMScorer(llm=generator.llm, dist=scoring.distribution)
+        else:
+            generator.close()
+    generator = None  # an HF sampling model is released before the scoring one loads
+    try:
+        final = score_shard([str(unscored)], out, scoring, scorer=scorer)
+    finally:
+        if scorer is not None:
+            scorer.close()
     unscored.unlink()
     shutil.rmtree(parts)
     print(f"kept {len(kept)} responses from {len(frame)} prompts x {s.n} samples -> {final}")

@@ -14,7 +14,7 @@ import importlib
 import logging
 import os
 
-from pear_verl.cpu_runtime import cpu_platform as cpu  # noqa: F401  (registration happens at import)
+from pear_verl.cpu_runtime import cpu_platform  # registers the "cpu" platform with verl at import
 
 
 
@@ -35,6 +35,6 @@ try:
         from pear_verl.cpu_runtime import verl_patch
 
         verl_patch.install()
-        cpu.enable_cpu_engines()
+        cpu_platform.enable_cpu_engines()
 except Exception:  # pragma: no cover - reported, since verl would hide it
     logging.getLogger(__name__).warning("pear_verl plugin: setup failed", exc_info=True)

@@ -1,9 +1,9 @@
 """Check a recipe's DRY_RUN plan in one process: every verl call composed, every pear-verl call parsed.
 
 Why: a recipe calls several entry points, each of which imports verl (about 10 s) before it can even parse
-its arguments; checking each in its own process made `DRY_RUN=1 bash recipes/qwen3_pear.sh` take 70 s. In
-DRY_RUN, `recipes/lib.sh` only records each call in a plan file (one shell-quoted command a line); this
-module checks them all after a single import of verl:
+its arguments; checking each in its own process took 70 s, one process takes about 10 s. In
+DRY_RUN, `recipes/lib.sh` only records each call in a plan file (`STAGE KIND ARGS...`, NUL-separated, each
+call ended by a lone RS character); this module checks them all after a single import of verl:
 - `verl`: the hydra config of the entry point is composed with the call's overrides, as `--cfg job` would
   (an unknown or misspelled key fails; `+key=` adds one); the CPU GRPO launcher's call is composed with
   the CPU overrides it adds (`pear_verl.cpu_runtime.grpo`);
@@ -20,7 +20,6 @@ import argparse
 import contextlib
 import importlib
 import io
-import shlex
 import sys
 from pathlib import Path
 
@@ -58,14 +57,14 @@ def check_pear_verl(args: list[str]) -> None:
     parser = build_parser()
     stderr = io.StringIO()
     try:
-        with contextlib.redirect_stderr(stderr):
+        with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(io.StringIO()):
             parser.parse_args(args)
     except SystemExit:
-        raise ValueError(stderr.getvalue().strip().splitlines()[-1]) from None
+        lines = stderr.getvalue().strip().splitlines()
+        raise ValueError(lines[-1] if lines else f"pear-verl {' '.join(args)}: arguments not accepted") from None
 
 
-def check_line(line: str) -> None:
-    kind, *rest = shlex.split(line)
+def check_call(kind: str, rest: list[str]) -> None:
     if kind == "verl":
         compose(rest[0], rest[1:])
     elif kind == "pear-verl":
@@ -76,19 +75,28 @@ def check_line(line: str) -> None:
         raise ValueError(f"unknown plan entry kind {kind!r}")
 
 
+def read_plan(path: str) -> list[list[str]]:
+    """The recorded calls, each as [STAGE, KIND, ARGS...]."""
+    words = open(path, encoding="utf-8", errors="surrogateescape").read().split("\0")[:-1]
+    calls, current = [], []
+    for word in words:
+        if word == "\x1e":
+            calls.append(current)
+            current = []
+        else:
+            current.append(word)
+    return calls
+
+
 def check_plan(path: str) -> list[str]:
-    """Check every `STAGE KIND ARGS...` line of the plan; return the error messages (empty: all good)."""
+    """Check every recorded call; return the error messages (empty: all good)."""
     errors = []
-    with open(path) as plan:
-        for line in plan:
-            if not line.strip():
-                continue
-            stage, _, call = line.strip().partition(" ")
-            try:
-                check_line(call)
-            except Exception as err:  # report every bad call, with its stage
-                message = str(err).strip() or type(err).__name__
-                errors.append(f"recipe: stage {stage}: {message}")
+    for stage, kind, *rest in read_plan(path):
+        try:
+            check_call(kind, rest)
+        except Exception as err:  # report every bad call, with its stage
+            message = str(err).strip() or type(err).__name__
+            errors.append(f"recipe: stage {stage}: {message}")
     return errors
 
 

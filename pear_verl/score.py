@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Optional
 
@@ -31,7 +31,7 @@ from tqdm import tqdm
 from pear_verl.data import BEHAVIOR_KEY, FINGERPRINT_KEY, BehaviorDataError, PearSFTDataset, tokenization_fingerprint
 from pear_verl.io import atomic_path, read_json_metadata, write_table_atomic
 from pear_verl.rl_data import parse_knobs
-from pear_verl.scoring import DTYPES, OutsideSupport, SamplingDistribution, TokenSequence, make_scorer
+from pear_verl.scoring import DTYPES, OutsideSupport, SamplingDistribution, TokenSequence, make_scorer, resolve_dtype
 
 METADATA_KEY = b"pear_verl.behavior"
 DEFAULT_DATA_CONFIG = {"pad_mode": "no_padding", "truncation": "error", "max_length": 1024}
@@ -117,6 +117,7 @@ def score_shard(in_paths: list[str], out: str | Path, settings: ScoreSettings, s
     if target.exists():
         print(f"[skip] {target} exists")
         return target
+    settings = replace(settings, dtype=resolve_dtype(settings.model, settings.dtype))  # recorded as used, not "auto"
     if settings.backend == "vllm":
         from pear_verl.vllm_backend import VLLMScorer
 
@@ -131,37 +132,43 @@ def score_shard(in_paths: list[str], out: str | Path, settings: ScoreSettings, s
 
     parts = out.with_name(out.name + ".parts")
     parts.mkdir(parents=True, exist_ok=True)
-    scorer = None
+    own_scorer = None  # built here (the caller passed none), so closed here
     bar = tqdm(total=len(rows), desc=f"scoring shard {i}/{n}", unit="row")
     tokens, start_time = 0, time.monotonic()
-    for start in range(rows.start, rows.stop, chunk_rows):
-        stop = min(start + chunk_rows, rows.stop)
-        part = parts / f"shard{i}of{n}-{start:010d}.parquet"
-        if part.exists():  # finished before a restart
+    try:
+        for start in range(rows.start, rows.stop, chunk_rows):
+            stop = min(start + chunk_rows, rows.stop)
+            part = parts / f"shard{i}of{n}-{start:010d}.parquet"
+            if part.exists():  # finished before a restart
+                bar.update(stop - start)
+                continue
+            if scorer is None:
+                scorer = own_scorer = make_scorer(settings.backend, settings.model, settings.dtype, settings.distribution, max_batch_tokens,
+                                                  settings.enforce_eager)
+            samples = [dataset.tokenize(item) for item in range(start, stop)]
+            sequences = [TokenSequence(s["input_ids"], s["loss_mask"]) for s in samples]
+            try:
+                values = scorer.score(sequences, settings.distribution)
+            except OutsideSupport as err:
+                raise BehaviorDataError(
+                    f"{dataset.where(start + err.sequence)}: token {err.token} at position {err.position} has probability 0 "
+                    f"under top_k={settings.top_k}, top_p={settings.top_p}: was the data really sampled with these settings?"
+                ) from None
+            frame = pd.DataFrame(
+                {
+                    "__row": list(range(start, stop)),
+                    BEHAVIOR_KEY: [v.tolist() for v in values],
+                    FINGERPRINT_KEY: [tokenization_fingerprint(s["input_ids"], s["loss_mask"]) for s in samples],
+                }
+            )
+            with atomic_path(part) as tmp:
+                frame.to_parquet(tmp, index=False)
+            tokens += sum(len(s["input_ids"]) for s in samples)
             bar.update(stop - start)
-            continue
-        scorer = scorer or make_scorer(settings.backend, settings.model, settings.dtype, settings.distribution, max_batch_tokens, settings.enforce_eager)
-        samples = [dataset.tokenize(item) for item in range(start, stop)]
-        sequences = [TokenSequence(s["input_ids"], s["loss_mask"]) for s in samples]
-        try:
-            values = scorer.score(sequences, settings.distribution)
-        except OutsideSupport as err:
-            raise BehaviorDataError(
-                f"{dataset.where(start + err.sequence)}: token {err.token} at position {err.position} has probability 0 "
-                f"under top_k={settings.top_k}, top_p={settings.top_p}: was the data really sampled with these settings?"
-            ) from None
-        frame = pd.DataFrame(
-            {
-                "__row": list(range(start, stop)),
-                BEHAVIOR_KEY: [v.tolist() for v in values],
-                FINGERPRINT_KEY: [tokenization_fingerprint(s["input_ids"], s["loss_mask"]) for s in samples],
-            }
-        )
-        with atomic_path(part) as tmp:
-            frame.to_parquet(tmp, index=False)
-        tokens += sum(len(s["input_ids"]) for s in samples)
-        bar.update(stop - start)
-        bar.set_postfix(tok_per_s=f"{tokens / (time.monotonic() - start_time):.0f}", padding=f"{scorer.padding_fraction:.1%}")
+            bar.set_postfix(tok_per_s=f"{tokens / (time.monotonic() - start_time):.0f}", padding=f"{scorer.padding_fraction:.1%}")
+    finally:
+        if own_scorer is not None and hasattr(own_scorer, "close"):
+            own_scorer.close()
     bar.close()
 
     scored = pd.concat([pd.read_parquet(p) for p in sorted(parts.glob(f"shard{i}of{n}-*.parquet"))], ignore_index=True)

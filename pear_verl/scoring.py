@@ -40,8 +40,15 @@ def resolve_dtype(model_path: str, dtype: str) -> str:
     from transformers import AutoConfig
 
     config = AutoConfig.from_pretrained(model_path)
-    found = getattr(config, "dtype", None) or getattr(config, "torch_dtype", None) or torch.float32
-    return str(found).removeprefix("torch.")
+    found = str(getattr(config, "dtype", None) or getattr(config, "torch_dtype", None) or torch.float32).removeprefix("torch.")
+    if found not in DTYPES:
+        raise ValueError(f"{model_path}: checkpoint dtype {found!r} is not one of {DTYPES[1:]}; pass one explicitly")
+    return found
+
+
+def torch_dtype(model_path: str, dtype: str) -> torch.dtype:
+    """`resolve_dtype` as a torch dtype, for transformers' from_pretrained."""
+    return getattr(torch, resolve_dtype(model_path, dtype))
 
 
 @dataclass(frozen=True)
@@ -113,8 +120,7 @@ class HFScorer:
         from transformers import AutoModelForCausalLM
 
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        torch_dtype = getattr(torch, resolve_dtype(model_path, dtype))
-        self.model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch_dtype).to(self.device).eval()
+        self.model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch_dtype(model_path, dtype)).to(self.device).eval()
         self.max_batch_tokens = max_batch_tokens
         self.padded_tokens = self.real_tokens = 0
 

@@ -28,9 +28,8 @@ from typing import Optional, Sequence
 import numpy as np
 import torch
 
+from pear_verl.cpu_runtime import CPU_KV_CACHE_GIB
 from pear_verl.scoring import SamplingDistribution, TokenSequence, resolve_dtype, trainable_targets
-
-CPU_KV_CACHE_GIB = 1  # KV cache of a CPU engine, GiB (VLLM_CPU_KVCACHE_SPACE overrides it), as for CPU rollouts
 
 
 def engine_kwargs(model: str, dtype: str = "auto", enforce_eager: bool = False, seed: int = 0, **extra) -> dict:

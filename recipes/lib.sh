@@ -39,13 +39,12 @@ need_file() {
   done
 }
 
-# plan NAME KIND ARGS...: DRY_RUN only, record one call for `finish` to check (shell-quoted, one a line).
+# plan NAME KIND ARGS...: DRY_RUN only, record one call for `finish` to check (NUL-separated words, each
+# call ended by a lone RS character: any argument survives, spaces and non-ASCII included).
 PLAN=""
 plan() {
   [ -n "$PLAN" ] || { PLAN=$(mktemp); trap 'rm -f "$PLAN"' EXIT; }
-  local name=$1
-  shift
-  { printf '%q ' "$name" "$@"; printf '\n'; } >>"$PLAN"
+  printf '%s\0' "$@" $'\036' >>"$PLAN"
 }
 
 # stage NAME DONE_PATH pear-verl SUBCOMMAND ARGS...: a pear-verl step (it writes DONE_PATH last, atomically).

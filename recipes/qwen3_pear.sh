@@ -3,7 +3,7 @@
 #
 #   bash recipes/qwen3_pear.sh                    # PEAR (this file's defaults)
 #   bash recipes/qwen3_sft.sh                     # the plain-SFT baseline: same everything, objective nll
-#   DRY_RUN=1 bash recipes/qwen3_pear.sh          # check every stage's call against the installed verl (~15 s)
+#   DRY_RUN=1 bash recipes/qwen3_pear.sh          # check every stage's call against the installed verl (~10 s)
 #   bash scripts/recipe_cpu.sh                    # both recipes for real on CPU, tiny local models (DEVICE=cpu)
 #
 # Stages (each skipped once finished; rerun to resume: verl stages from their last checkpoint):
@@ -13,8 +13,8 @@
 #   4 grpo      GRPO with verl.trainer.main_ppo, vLLM rollouts, reward_fns as the reward
 #   5 merge     the final GRPO actor as a HF folder (verl.model_merger)
 #   6 eval      pass@1 / pass@k of the SFT and the post-RL model (pear-verl eval)
-# Every knob below is an environment variable; extra hydra overrides go in SFT_EXTRA / GRPO_EXTRA. The recipe
-# takes no arguments (an argument is refused, not dropped).
+# Every knob below is an environment variable; extra hydra overrides go in SFT_EXTRA / GRPO_EXTRA (split on
+# whitespace, as hydra overrides are). The recipe takes no arguments (an argument is refused, not dropped).
 # Multi-node: torchrun reads NNODES, NODE_RANK, MASTER_ADDR, MASTER_PORT (run stage 3 on every node);
 # GRPO uses verl's Ray conventions: `ray start --head` / `ray start --address=...`, then run on the head.
 source "$(dirname "$0")/lib.sh"
@@ -39,6 +39,7 @@ no_args "$@"
 # pear_verl.cpu_runtime.grpo (main_ppo plus the CPU overrides it prints with --print-overrides), vLLM's CPU
 # build in eager mode. Everything else is identical.
 : "${DEVICE:=cuda}"                        # cuda | cpu
+case "$DEVICE" in cuda | cpu) ;; *) echo "recipe: DEVICE must be cuda or cpu, got '$DEVICE'" >&2; exit 2 ;; esac
 if [ "$DEVICE" = cpu ]; then
   : "${GPUS_PER_NODE:=1}" "${ENFORCE_EAGER:=true}"
   GRPO_MODULE=pear_verl.cpu_runtime.grpo
@@ -47,20 +48,22 @@ else
   GRPO_MODULE=verl.trainer.main_ppo
   SFT_DEVICE=""
 fi
-: "${NNODES:=1}" "${GPUS_PER_NODE:=8}" "${ENFORCE_EAGER:=false}"
-VLLM_FLAGS=""
-[ "$ENFORCE_EAGER" = true ] && VLLM_FLAGS="--enforce-eager"
+: "${NNODES:=1}" "${GPUS_PER_NODE:=8}" "${ENFORCE_EAGER:=false}"  # ENFORCE_EAGER: vLLM without compile/CUDA graphs
+case "$ENFORCE_EAGER" in true) VLLM_FLAGS="--enforce-eager" ;; false) VLLM_FLAGS="" ;;
+  *) echo "recipe: ENFORCE_EAGER must be true or false, got '$ENFORCE_EAGER'" >&2; exit 2 ;; esac
 
 # -- sizes -------------------------------------------------------------------------------------------------
 : "${N_TRAIN:=20000}" "${N_TEST:=512}"
 : "${GEN_N:=4}" "${GEN_TEMPERATURE:=0.7}" "${GEN_MAX_NEW_TOKENS:=4096}" "${GEN_KEEP:=correct}" "${GEN_PER_PROMPT:=1}"
 : "${SFT_LR:=1e-5}" "${SFT_EPOCHS:=3}" "${SFT_BATCH:=256}" "${SFT_MAX_LENGTH:=8192}" "${SFT_TOKENS_PER_GPU:=16384}"
 : "${GRPO_LR:=1e-6}" "${GRPO_BATCH:=256}" "${GRPO_MINI_BATCH:=64}" "${ROLLOUT_N:=8}" "${GRPO_EPOCHS:=1}"
-: "${GRPO_SAVE_FREQ:=50}" "${GRPO_TEST_FREQ:=25}"
+: "${GRPO_SAVE_FREQ:=50}" "${GRPO_TEST_FREQ:=25}" "${DUMP_ROLLOUTS:=false}"  # true: GRPO samples -> $WORK/grpo_rollouts
 : "${MAX_PROMPT_LENGTH:=1024}" "${MAX_RESPONSE_LENGTH:=4096}" "${ROLLOUT_TP:=1}" "${GPU_MEMORY_UTILIZATION:=0.6}"
 : "${EVAL_N:=64}" "${EVAL_K:=1 8}" "${EVAL_TEMPERATURE:=0.6}" "${EVAL_TOP_P:=0.95}"
 : "${LOGGER:=[console,wandb]}" "${PROJECT:=pear_verl}" "${SFT_EXTRA:=}" "${GRPO_EXTRA:=}"
 need STUDENT TEACHER TASK WORK DATA
+GRPO_DUMP=""
+[ "$DUMP_ROLLOUTS" = true ] && GRPO_DUMP="trainer.rollout_data_dir=$WORK/grpo_rollouts"  # verl's jsonl per step
 
 # -- 1. data ---------------------------------------------------------------------------------------------
 if [ "$TASK" = math ]; then
@@ -109,7 +112,7 @@ verl_stage grpo "$WORK/grpo" python "$GRPO_MODULE" \
   reward.custom_reward_function.path=pkg://reward_fns reward.custom_reward_function.name=compute_score \
   trainer.nnodes="$NNODES" trainer.n_gpus_per_node="$GPUS_PER_NODE" trainer.total_epochs="$GRPO_EPOCHS" \
   trainer.save_freq="$GRPO_SAVE_FREQ" trainer.test_freq="$GRPO_TEST_FREQ" trainer.default_local_dir="$WORK/grpo" \
-  trainer.logger="$LOGGER" trainer.project_name="$PROJECT" trainer.experiment_name="$(basename "$WORK")_grpo" $GRPO_EXTRA
+  trainer.logger="$LOGGER" trainer.project_name="$PROJECT" trainer.experiment_name="$(basename "$WORK")_grpo" $GRPO_DUMP $GRPO_EXTRA
 
 # -- 5. the post-RL model as a HF folder ----------------------------------------------------------------
 if dry; then
@@ -128,4 +131,4 @@ for which in sft rl; do
     --max-new-tokens "$MAX_RESPONSE_LENGTH" --backend vllm $VLLM_FLAGS --out "$WORK/eval_$which"
 done
 finish
-log "done: compare with  pear-verl compare sft=runs/qwen3_${TASK}_sft/eval_rl pear=runs/qwen3_${TASK}_pear/eval_rl --out runs/compare_${TASK}"
+dry || log "done: $WORK/eval_sft and $WORK/eval_rl; PEAR vs baseline after RL:  pear-verl compare sft=<qwen3_sft.sh's WORK>/eval_rl pear=<qwen3_pear.sh's WORK>/eval_rl --out DIR  (defaults: runs/qwen3_${TASK}_sft, runs/qwen3_${TASK}_pear)"

@@ -1,7 +1,7 @@
 """Verifiable rewards for verl GRPO: math answers and procedurally generated reasoning games.
 
 verl entry point (put on the command line of `verl.trainer.main_ppo`):
-    reward.custom_reward_function.path=pkg://reward_fns
+    reward.custom_reward_function.path=pkg://reward_fns      (or the file: /path/to/reward_fns/__init__.py)
     reward.custom_reward_function.name=compute_score
 Options travel in `+reward.custom_reward_function.reward_kwargs.<name>=<value>` (see `compute_score`).
 
@@ -13,8 +13,18 @@ else -> the math checker (reward_fns.math_answer). Every call returns the same k
 from __future__ import annotations
 
 import logging
+import os
+import sys
 
-from reward_fns.result import reward_result
+if __name__ != "reward_fns":
+    # Loaded by file path (`reward.custom_reward_function.path=/path/to/reward_fns/__init__.py`, which verl
+    # imports under another module name): make the package this file belongs to importable, ahead of any
+    # installed copy, so that the imports below and the sandbox's worker processes find these very files.
+    _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if sys.path[:1] != [_ROOT]:
+        sys.path.insert(0, _ROOT)
+
+from reward_fns.result import reward_result  # noqa: E402
 
 GAME_PREFIX = "game/"
 logger = logging.getLogger(__name__)

@@ -51,29 +51,50 @@ class Extraction:
     source: str  # "boxed", a fallback name, or "none"
 
 
+def _box_at(text: str, start: int) -> Optional[tuple[str, int]]:
+    """(content, end) of the box whose argument starts at `start`: `{...}` with balanced braces, or a
+    bare token (`\\boxed 5`); None if unbalanced or longer than MAX_ANSWER_CHARS."""
+    if start < len(text) and text[start] == "{":
+        depth = 0
+        for i in range(start, min(len(text), start + MAX_ANSWER_CHARS + 2)):
+            depth += {"{": 1, "}": -1}.get(text[i], 0)
+            if depth == 0:
+                return text[start + 1 : i], i + 1
+        return None
+    token = re.match(r"[^\s$]+", text[start : start + MAX_ANSWER_CHARS])
+    return (token.group(0), start + token.end()) if token else None
+
+
+# What may stand between two boxes of one final answer: a comma, "and", "or", and a restated variable
+# ("\\boxed{1}, \\boxed{2}", "$x = \\boxed{1}$ and $x = \\boxed{2}$"); whitespace and `$` are removed first.
+_BOX_GAP = re.compile(r"(?:,|;|and|or|,and|\\text\{and\}|\\text\{or\}|,?\\quad)?(?:[A-Za-z](?:_\{?\w+\}?)?=)?")
+
+
 def _boxed_content(text: str) -> Optional[str]:
-    """Content of the last \\boxed{...} (balanced braces), or of \\boxed X without braces."""
-    starts = [m.end() for m in _BOXED.finditer(text)]
-    for start in reversed(starts[-MAX_BOX_TRIES:]):  # bounded: a flood of unclosed boxes stays linear
-        if start < len(text) and text[start] == "{":
-            depth = 0
-            for i in range(start, min(len(text), start + MAX_ANSWER_CHARS + 2)):
-                depth += {"{": 1, "}": -1}.get(text[i], 0)
-                if depth == 0:
-                    return text[start + 1 : i]
-            continue  # unbalanced or too long: try an earlier box
-        token = re.match(r"[^\s$]+", text[start : start + MAX_ANSWER_CHARS])
-        if token:
-            return token.group(0)
-    return None
+    """The final answer given in boxes: the last balanced box, joined (", ") with the boxes right before it
+    that only a comma, "and" or "or" separates from it (several solutions: "\\boxed{1} and \\boxed{2}")."""
+    matches = list(_BOXED.finditer(text))[-MAX_BOX_TRIES:]  # bounded: a flood of unclosed boxes stays linear
+    boxes = [(m.start(), _box_at(text, m.end())) for m in matches]
+    while boxes and boxes[-1][1] is None:  # unbalanced or too long: fall back to an earlier box
+        boxes.pop()
+    if not boxes:
+        return None
+    start, (content, _end) = boxes.pop()
+    final = [content]
+    for prev_start, prev in reversed(boxes):
+        if prev is None or not _BOX_GAP.fullmatch(re.sub(r"[\s$]", "", text[prev[1] : start])):
+            break
+        final.insert(0, prev[0])
+        start = prev_start
+    return ", ".join(final)
 
 
 _BOLD = re.compile(r"\*\*([^*]+)\*\*")
 
 
 def _clean(answer: str) -> str:
-    """Strip markdown bold, `$` and a final full stop, in any nesting ("**$42$**.")."""
-    answer, previous = _BOLD.sub(r"\1", answer), None
+    """Strip markdown bold, `$` (also an escaped currency `\\$`) and a final full stop, in any nesting ("**$42$**.")."""
+    answer, previous = _BOLD.sub(r"\1", answer).replace("\\$", ""), None
     while answer != previous:
         previous, answer = answer, answer.strip().strip("*").strip("$").rstrip(".")
     return answer
@@ -102,14 +123,19 @@ def extract_answer(text: str, fallbacks: tuple[str, ...] = ("answer_line",)) -> 
 _INTEGER = r"-?(?:\d{1,3}(?:,\d{3})+|\d+)"
 _EXACT = [
     re.compile(rf"^({_INTEGER})$"),
-    re.compile(r"^(-?\d*\.\d+)$"),
+    re.compile(rf"^((?:{_INTEGER})?\.\d+)$"),
     re.compile(r"^(-?\d+)\s*/\s*(\d+)$"),
     re.compile(r"^(-?)\\[dt]?frac\{(\d+)\}\{(\d+)\}$"),
 ]
 
 
 def exact_number(answer: str) -> Optional[Fraction]:
-    """Integers (1,000 grouping allowed), decimals, a/b and \\frac{a}{b} as exact fractions; else None."""
+    """Integers and decimals (1,000 grouping allowed), a/b and \\frac{a}{b} as exact fractions; else None.
+
+    A comma followed by a space separates list items, so "32, 349" is the list (32, 349), never 32349:
+    thousands are grouped without spaces ("32,349")."""
+    if re.search(r",\s", answer):
+        return None
     text = answer.replace(" ", "")
     for i, pattern in enumerate(_EXACT):
         match = pattern.match(text)
@@ -157,7 +183,10 @@ def _numbers_agree(gold, pred, gold_text: str, pred_text: str) -> bool:
     exprs = (gold, pred)
     if not all(isinstance(e, sympy.Expr) and e.is_number for e in exprs):
         return True  # sets, intervals, equations, symbols: math-verify's structural verdict stands
-    a, b = (complex(sympy.N(e, 30)) for e in exprs)
+    try:  # doit(): math-verify leaves "28%" as the unevaluated 28*(1/100), which complex() cannot read
+        a, b = (complex(sympy.N(e.doit(), 30)) for e in exprs)
+    except (TypeError, ValueError):
+        return True  # no numeric value to cross-check: math-verify's verdict stands
     if not (cmath.isfinite(a) and cmath.isfinite(b)):
         # sympy's simplify(1 - oo**oo) is sometimes 0, and inf <= 1e-9·inf would let it through:
         # an infinity matches only the same infinity; nan/zoo match nothing
@@ -172,8 +201,15 @@ def _numbers_agree(gold, pred, gold_text: str, pred_text: str) -> bool:
 _SCIENTIFIC = re.compile(r"^(-?\d+(?:\.\d+)?)[eE]([+-]?\d{1,3})$")
 
 
+# Upright constants: math-verify drops \\mathrm{...} while parsing, so "2\\mathrm{e}" would read as 2 and
+# "1 - \\frac{1}{\\mathrm{e}}" as 0 (and 1, 2, 1 + 1/e would all "match"). Written upright, e and i are
+# Euler's number and the imaginary unit.
+_UPRIGHT = re.compile(r"\\(?:mathrm|textrm|rm|operatorname|mathit)\s*\{\s*([ei])\s*\}")
+
+
 def _readings(text: str) -> list[tuple[list, str]]:
     """(math-verify parse, literal) readings of one side; "50%" is read as 50 and as 50/100."""
+    text = _UPRIGHT.sub(r"\1", text)
     scientific = _SCIENTIFIC.match(text.strip())
     if scientific:  # 1e6 / 2.5E-3: LaTeX would read the "e" as Euler's number
         text = f"{scientific.group(1)} \\times 10^{{{scientific.group(2)}}}"

@@ -29,6 +29,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any, Optional
@@ -110,8 +111,21 @@ class _Worker:
         self.conn.close()
 
 
+@dataclass
+class _Handoff:
+    """A waiting caller's place in line; `_release` fills it."""
+
+    ready: bool = False
+    worker: Optional[_Worker] = None
+
+
 class BoundedPool:
-    """Up to `max_workers` worker processes running `target` ("module:function")."""
+    """Up to `max_workers` worker processes running `target` ("module:function").
+
+    Latency bound: callers are served first come, first served, and each call holds a worker for at most
+    its `timeout_s` (plus a fork of a few ms when a worker was killed). With C concurrent callers and
+    W = max_workers, a call therefore returns within ceil(C / W) · (timeout_s + fork time): waiting plus
+    working, whatever the answers are (tests/unit/reward_fns/test_sandbox.py holds it under load)."""
 
     def __init__(
         self,
@@ -128,15 +142,21 @@ class BoundedPool:
         self._zygote_lock = threading.Lock()
         self._idle: list[_Worker] = []
         self._count, self._max = 0, max_workers
+        self._waiting: deque[_Handoff] = deque()  # callers waiting for a worker, first come first served
         self._cond = threading.Condition()
         atexit.register(self.close)
 
     def _start_zygote(self) -> None:
         ours, theirs = socket.socketpair()
+        # The zygote imports this very copy of reward_fns, installed or not (verl may have loaded it by file
+        # path, and a caller's sys.path edits do not reach a fresh interpreter): its root goes first.
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
         self._zygote = subprocess.Popen(
             [sys.executable, "-m", "reward_fns.sandbox", self.target, str(self.memory_mb), str(theirs.fileno()), self.warmup],
             pass_fds=[theirs.fileno()],
             stdin=subprocess.DEVNULL,
+            env=env,
         )
         theirs.close()
         self._control = ours
@@ -158,25 +178,38 @@ class BoundedPool:
         raise RuntimeError(f"sandbox for {self.target} could not start a worker")
 
     def _acquire(self) -> _Worker:
+        """A worker for this caller. Callers are served in arrival order: a released worker (or the right
+        to fork a replacement) is handed to the longest waiting caller, never taken back by the releaser."""
         with self._cond:
-            while not self._idle and self._count >= self._max:
-                self._cond.wait()
-            if self._idle:
+            if not self._waiting and self._idle:
                 return self._idle.pop()
-            self._count += 1
-        try:
+            if not self._waiting and self._count < self._max:
+                self._count += 1
+                handoff = _Handoff(ready=True)
+            else:
+                handoff = _Handoff()
+                self._waiting.append(handoff)
+                while not handoff.ready:
+                    self._cond.wait()
+        if handoff.worker is not None:
+            return handoff.worker
+        try:  # a slot without a worker: fork one (the slot is already counted)
             return self._fork_worker()
         except BaseException:
             self._release(None)
             raise
 
     def _release(self, worker: Optional[_Worker]) -> None:
+        """Give `worker` back (None: its slot is free, the worker is gone) to the first waiting caller."""
         with self._cond:
-            if worker is None:
+            if self._waiting:
+                handoff = self._waiting.popleft()
+                handoff.worker, handoff.ready = worker, True
+                self._cond.notify_all()
+            elif worker is None:
                 self._count -= 1
             else:
                 self._idle.append(worker)
-            self._cond.notify()
 
     def call(self, *args, timeout_s: float = 2.0) -> CallResult:
         """Run target(*args) in a worker; never raises for the target's misbehaviour."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import platform
 import random
 import sys
@@ -60,21 +61,15 @@ def check_weights_and_loss(device: str) -> dict:
             mask_t = torch.tensor(mask)
             token_loss = base_token_loss(lp_dev, objective).float().cpu().double()
             loss = (torch.exp(got).cpu() * token_loss)[mask_t].sum() / mask_t.sum()
-            ref_terms = [math_exp(want[b][i]) * ref_token_loss(lp_rounded[b][i], objective)
+            ref_terms = [math.exp(want[b][i]) * ref_token_loss(lp_rounded[b][i], objective)
                          for b in range(len(mask)) for i in range(len(mask[b])) if mask[b][i]]
             ref = sum(ref_terms) / len(ref_terms)
             worst_l = max(worst_l, abs(loss.item() - ref) / max(abs(ref), 1e-12))
     return {"weights_bf16": worst_w, "loss_bf16": worst_l}
 
 
-def math_exp(x: float) -> float:
-    import math
-
-    return math.exp(x)
-
-
 def ref_token_loss(lp: float, objective: str) -> float:
-    return -lp if objective == "nll" else -math_exp(lp) * lp
+    return -lp if objective == "nll" else -math.exp(lp) * lp
 
 
 def check_scoring(device: str, model_dir: Path) -> dict:

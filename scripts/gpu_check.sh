@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # On a lent GPU machine (torch + transformers, no verl/Ray/vLLM): PEAR's math in bf16, HF scoring and the
-# token sampler on CUDA, against CPU references. Writes the summary to $OUT/gpu_check.json when $OUT is set.
+# token sampler on CUDA, against CPU references. Writes the summary to $OUT/gpu_check.json (default runs/gpu_check).
 # See scripts/gpu_check.py; record the result in README's "What ran where".
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec python3 scripts/gpu_check.py --out "${OUT:-.}/gpu_check.json" "$@"
+out=${OUT:-runs/gpu_check}  # $OUT on the lent GPU machine; runs/ is ignored by git
+mkdir -p "$out"
+exec python3 scripts/gpu_check.py --out "$out/gpu_check.json" "$@"

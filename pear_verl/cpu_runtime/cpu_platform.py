@@ -28,6 +28,8 @@ from typing import Any, Optional
 import torch
 from verl.plugin.platform import PlatformBase, PlatformRegistry
 
+from pear_verl.cpu_runtime import CPU_KV_CACHE_GIB
+
 # Overrides that verl's SFT config needs on CPU (fp32 FSDP2, no flash-attn/compile/remove-padding kernels).
 CPU_OVERRIDES = [
     "trainer.device=cpu",
@@ -37,10 +39,6 @@ CPU_OVERRIDES = [
     "+model.override_config.attn_implementation=sdpa",
     "data.num_workers=0",
 ]
-
-
-# KV cache of a vLLM rollout engine on CPU, GiB: ample for the small models CPU serves.
-CPU_KV_CACHE_GIB = 1
 
 
 def _zero(*_args, **_kwargs) -> int:

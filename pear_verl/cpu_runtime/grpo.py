@@ -90,7 +90,7 @@ def grpo_command(overrides: list[str], rollout: str = "vllm") -> list[str]:
 CPU_ENV = {"VERL_PLATFORM": "cpu", "RAY_DEDUP_LOGS": "0"}
 
 
-def launch_grpo(run_dir: Path, overrides: list[str], rollout: str = "hf") -> None:
+def launch_grpo(run_dir: Path, overrides: list[str], rollout: str = "vllm") -> None:
     """Run main_ppo on CPU (logs and metrics in `run_dir`, see `io.run_logged`), leaking no shared memory.
 
     Output: `run_dir/ckpt` (checkpoints), `run_dir/metrics.jsonl`, `run_dir/train.log`."""

@@ -3,7 +3,7 @@
 Why: verl 0.9's RL loop only ships vLLM/SGLang/TRT-LLM rollouts, all GPU-only, so nobody can run GRPO
 on a CPU (verl issue #3266). This backend plugs into verl's own extension points — nothing in verl is
 forked — so `python -m verl.trainer.main_ppo actor_rollout_ref.rollout.name=hf ...` runs the whole RL
-loop on CPU (with `pear_verl.ppo_cpu.CPU_PPO_OVERRIDES`), e.g. for laptops, CI and the built-in demo.
+loop on CPU (with `pear_verl.cpu_runtime.grpo.cpu_grpo_overrides('hf')`), e.g. for laptops, CI and the built-in demo.
 
 The three parts mirror verl's vLLM backend:
 - `HFRolloutServer`: a Ray actor holding an HF model. `generate(prompt_ids, sampling_params, ...)`

@@ -6,9 +6,11 @@ unlink them), and a run that crashed during a weight sync left verl's 2 GB `verl
 is RAM: on a CI machine or a laptop a few such runs exhaust it.
 
 `shm_guard()` notes which segments exist before the job; afterwards (also when the job failed or was
-interrupted: `run_guarded` passes SIGTERM/SIGINT on to the job and cleans up after it) it removes the
-segments that are new, match the patterns of the leaks above, and that no live process still maps or holds
-open (after giving dying processes a few seconds), so a concurrent job's segments are left alone.
+interrupted: `run_guarded` passes SIGTERM on to the job and cleans up after it) it removes the segments
+that are new, belong to this user, match the patterns of the leaks above, and that no live process still
+maps or holds open (after giving dying processes a few seconds), so a concurrent job's segments are left
+alone. (A process in another PID namespace that shares /dev/shm is invisible here: run concurrent jobs of
+one user in such a setup under separate users, or without the guard.)
 
 Run: python -m pear_verl.cpu_runtime.shm_guard -- COMMAND ARGS...  (exits with COMMAND's status)
 """
@@ -29,10 +31,17 @@ LEAK_PATTERNS = ("psm_*", "verl_weights_*", "sem.mp-*")  # vLLM queues, verl syn
 
 
 def segments(root: Path = SHM) -> set[str]:
-    """Names of the /dev/shm entries that match a known leak pattern."""
+    """Names of this user's /dev/shm entries that match a known leak pattern (others' are never touched)."""
     if not root.is_dir():
         return set()
-    return {p.name for p in root.iterdir() if any(fnmatch.fnmatch(p.name, pat) for pat in LEAK_PATTERNS)}
+    names = set()
+    for path in root.iterdir():
+        try:
+            if any(fnmatch.fnmatch(path.name, pat) for pat in LEAK_PATTERNS) and path.stat().st_uid == os.getuid():
+                names.add(path.name)
+        except OSError:  # removed meanwhile
+            continue
+    return names
 
 
 def segments_in_use(root: Path = SHM) -> set[str]:
@@ -61,12 +70,14 @@ def _readlink(path: Path) -> str:
 def remove_leaks(before: set[str], root: Path = SHM) -> list[str]:
     """Remove leak-pattern segments that are not in `before` and not in use; return their names."""
     leaked = sorted(segments(root) - before - segments_in_use(root))
+    removed = []
     for name in leaked:
         try:
             (root / name).unlink()
-        except FileNotFoundError:
+            removed.append(name)
+        except OSError:  # gone meanwhile, or not ours to remove: never fail the job's clean-up over it
             pass
-    return leaked
+    return removed
 
 
 def clean_up(before: set[str], root: Path = SHM, settle_s: float = 10.0) -> None:
@@ -89,18 +100,27 @@ def shm_guard(root: Path = SHM, settle_s: float = 10.0):
 
 
 def run_guarded(cmd: list[str], env: dict[str, str] | None = None) -> int:
-    """Run `cmd` under `shm_guard`; SIGTERM/SIGINT are passed on to it, and the guard still cleans up."""
+    """Run `cmd` under `shm_guard`, return its exit status (128 + N if signal N ended it, as a shell does).
+
+    SIGTERM is passed on to it (a terminal's Ctrl-C already reaches its whole process group; passing SIGINT
+    on as well would cut its own graceful shutdown short), and the guard cleans up once it has exited."""
     with shm_guard():
         child = subprocess.Popen(cmd, env=env)
-        previous = {sig: signal.signal(sig, lambda signum, _frame: child.send_signal(signum)) for sig in (signal.SIGTERM, signal.SIGINT)}
+        previous = signal.signal(signal.SIGTERM, lambda signum, _frame: child.send_signal(signum))
         try:
-            return child.wait()
+            code = child.wait()
+        except KeyboardInterrupt:
+            code = child.wait()
         finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
+            signal.signal(signal.SIGTERM, previous)
             if child.poll() is None:
                 child.terminate()
-                child.wait(timeout=60)
+                try:
+                    child.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+                    child.wait()
+        return 128 - code if code < 0 else code
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ Requests are grouped by their sampling settings (one `generate` call per group, 
 group's `max_new_tokens` is its longest request's, and each response is cut at its own `max_tokens` —
 later tokens never influence earlier ones, so the cut responses are exact samples.
 
-Run: used by `pear_verl.cpu_runtime.hf_rollout`; `tests/unit/test_token_sampler.py` checks it against a one-token-
+Run: used by `pear_verl.cpu_runtime.hf_rollout`; `tests/unit/cpu_runtime/test_token_sampler.py` checks it against a one-token-
 at-a-time loop.
 """
 

@@ -32,8 +32,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def recipe(out: Path, log: Path) -> subprocess.Popen:
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
-           "GRPO_EXTRA": f"trainer.rollout_data_dir={out / 'rollouts'} actor_rollout_ref.rollout.calculate_log_probs=True"}
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", "DUMP_ROLLOUTS": "true",
+           "GRPO_EXTRA": "actor_rollout_ref.rollout.calculate_log_probs=True"}
     return subprocess.Popen(["bash", str(ROOT / "scripts" / "recipe_cpu.sh"), str(out)], cwd=ROOT, env=env,
                             stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
 
@@ -78,10 +78,11 @@ def test_both_recipes_run_on_cpu_and_a_killed_grpo_resumes(tmp_path):
         metrics = [json.loads(line) for line in (out / "metrics" / "pear_verl" / f"{arm}_grpo.jsonl").read_text().splitlines()]
         last = [m["data"] for m in metrics if m["step"] == 2 and "training/rollout_probs_diff_max" in m["data"]]
         assert last and last[0]["training/rollout_probs_diff_max"] < SYNC_TOLERANCE and "actor/kl_loss" in last[0]
-    rows = [json.loads(line) for step in (1, 2) for line in (out / "rollouts" / f"{step}.jsonl").read_text().splitlines()]
-    assert rows and all(row["output"] for row in rows)
-    for row in rows:
-        assert row["score"] == compute_score(f"game/{GAME}", row["output"], row["gts"])["score"]
+        dumps = sorted((work / "grpo_rollouts").glob("*.jsonl"))  # the killed PEAR run: step 2 after the resume
+        rows = [json.loads(line) for path in dumps for line in path.read_text().splitlines()]
+        assert rows and all(row["output"] for row in rows)
+        for row in rows:
+            assert row["score"] == compute_score(f"game/{GAME}", row["output"], row["gts"])["score"]
     compare = (out / "compare" / "compare.md").read_text()
     assert "| knights_knaves | pass@1 |" in compare and (out / "compare" / "compare.png").exists()
     assert segments() <= before, "shared-memory segments left in /dev/shm"

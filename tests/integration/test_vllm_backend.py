@@ -46,14 +46,22 @@ def test_score_vllm_matches_hf_and_the_loop_reference(teacher, raw_parquet, tmp_
 
 
 @pytest.mark.parametrize("temperature,scored_by", [(1.0, "vllm"), (0.7, "hf")])
-def test_generate_with_vllm_rescores_under_the_sampling_distribution(teacher, prompts, tmp_path, temperature, scored_by):
-    """τ = 1: rescored by the engine that sampled; τ = 0.7: by HF after that engine was shut down."""
+def test_generate_with_vllm_rescores_under_the_sampling_distribution(teacher, prompts, tmp_path, temperature, scored_by, monkeypatch):
+    """τ = 1: rescored by the engine that sampled; τ = 0.7: by HF after that engine was shut down. Either way
+    the job starts one engine and shuts it down."""
+    import pear_verl.vllm_backend as vllm_backend
+
+    events = []
+    make_llm, shutdown = vllm_backend.make_llm, vllm_backend.shutdown
+    monkeypatch.setattr(vllm_backend, "make_llm", lambda *a, **k: events.append("start") or make_llm(*a, **k))
+    monkeypatch.setattr(vllm_backend, "shutdown", lambda llm: events.append("stop") or shutdown(llm))
     settings = GenerationSettings(teacher, n=4, temperature=temperature, max_new_tokens=256, keep="all", seed=3,
                                   backend="vllm", enforce_eager=True)
     out = generate(prompts, tmp_path / "sft.parquet", settings)
     frame = pd.read_parquet(out)
     assert len(frame) >= 1
     assert read_behavior_metadata(out)["backend"] == scored_by
+    assert events == ["start", "stop"]
     assert_close_rows(frame[BEHAVIOR_KEY].tolist(), forward_log_probs(teacher, out, temperature=temperature))
 
 

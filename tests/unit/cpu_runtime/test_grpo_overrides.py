@@ -25,7 +25,8 @@ def test_unknown_rollout_is_refused():
         cpu_grpo_overrides("sglang")
 
 
-def test_kv_cache_size_reaches_vllm_through_the_platform_hook(monkeypatch):
+def test_platform_hook_sizes_the_vllm_kv_cache(monkeypatch):
+    """verl passes rollout_env_vars() to its vLLM server actors (test_recipe_cpu.py runs them with it)."""
     monkeypatch.delenv("VLLM_CPU_KVCACHE_SPACE", raising=False)
     assert PlatformCPU().rollout_env_vars() == {"VLLM_CPU_KVCACHE_SPACE": "1"}
     monkeypatch.setenv("VLLM_CPU_KVCACHE_SPACE", "4")

@@ -53,6 +53,8 @@ def test_command_line_passes_the_exit_code_through(tmp_path):
     assert proc.returncode == 3
     assert "removed 1 leaked" in proc.stderr
     assert not Path("/dev/shm/psm_pear_test_cli").exists()
+    killed = subprocess.run([sys.executable, "-m", "pear_verl.cpu_runtime.shm_guard", "--", "sh", "-c", "kill -TERM $$"])
+    assert killed.returncode == 128 + 15  # a signal's death is reported as a shell reports it
 
 
 def test_remove_leaks_on_another_root(tmp_path):

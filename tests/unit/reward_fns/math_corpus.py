@@ -154,3 +154,50 @@ for gold, answer, ok in [
     ("999", "1000-1", True), ("12", "\\frac{24}{2}", True), ("12", "\\frac{24}{3}", False),
 ]:
     add("integers", gold, answer, ok)
+
+# -- answer styles models produce that the first corpus missed (found against outside cases) --------------
+# Upright constants: math-verify drops \mathrm{...}, which once made 1, 2 and 1 + 1/e "equal" 1 - 1/e.
+for gold, answer, ok in [
+    ("1 - \\frac{1}{\\mathrm{e}}", "1", False), ("1 - \\frac{1}{\\mathrm{e}}", "1 + \\frac{1}{\\mathrm{e}}", False),
+    ("1 - \\frac{1}{\\mathrm{e}}", "1 - \\frac{1}{e}", True), ("1 - \\frac{1}{e}", "1 - \\frac{1}{\\mathrm{e}}", True),
+    ("2\\mathrm{e}", "2", False), ("2\\mathrm{e}", "2e", True), ("\\mathrm{e}^{2}", "e^2", True), ("\\mathrm{e}^{2}", "2", False),
+    ("3\\mathrm{i}", "3", False), ("3\\mathrm{i}", "3i", True), ("1+\\mathrm{i}", "1+i", True), ("1+\\mathrm{i}", "1", False),
+    ("\\operatorname{e}", "e", True),
+]:
+    add("upright", gold, answer, ok)
+# Percent as models write it (28%, 28 percent) against a LaTeX gold (28\%).
+for gold, answer, ok in [
+    ("28\\%", "28%", True), ("28\\%", "28 percent", True), ("28\\%", "28\\%", True), ("28\\%", "0.28", True),
+    ("28\\%", "29%", False), ("28\\%", "2.8%", False), ("12.5\\%", "12.5%", True), ("12.5\\%", "\\frac{1}{8}", True),
+]:
+    add("percent", gold, answer, ok)
+# Currency: an escaped dollar sign is the unit, not math mode.
+for gold, answer, ok in [
+    ("16386.20", "\\$16,386.20", True), ("5", "\\$5", True), ("5", "\\$5.00", True), ("5", "\\$6", False),
+    ("\\$1,250", "1250", True), ("\\$1,250", "\\$1,205", False), ("0.75", "\\$0.75", True),
+]:
+    add("currency", gold, answer, ok)
+# Lists vs thousands: "32,349" groups thousands; "32, 349" (comma and space) is a list of two numbers.
+for gold, answer, ok in [
+    ("32349", "32, 349", False), ("3, 100", "3100", False), ("32349", "32,349", True), ("3, 100", "3, 100", True),
+    ("3, 100", "100, 3", True), ("1000000", "1,000,000", True),
+]:
+    add("lists", gold, answer, ok)
+# Several boxes: the boxes of the final answer, joined; a hedge between answers is not the single gold.
+for gold, response, ok in [
+    ("(1,2),(2,1)", "So the solutions are $\\boxed{(1, 2)}, \\boxed{(2, 1)}$.", True),
+    ("1,2", "Hence $x = \\boxed{1}$ and $x = \\boxed{2}$.", True),
+    ("1,2", "The roots are \\boxed{1} and \\boxed{2}.", True),
+    ("2", "The roots are \\boxed{1} and \\boxed{2}.", False),
+    ("2", "It could be \\boxed{1} or \\boxed{2}.", False),
+    ("3", "First \\boxed{5}. On second thought the answer is \\boxed{3}.", True),
+    ("\\{-1, 3\\}", "\\boxed{-1}, \\boxed{3}", True),
+]:
+    add("several_boxes", gold, None, ok, response=response)
+# Matrices and intervals in the forms models write them.
+for gold, answer, ok in [
+    ("\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}", "\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}", True),
+    ("\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}", "\\begin{pmatrix}1&2\\\\4&3\\end{pmatrix}", False),
+    ("[-3, 2]", "[-3,2]", True), ("[-3, 2]", "(-3, 2)", False), ("(-\\infty, 5]", "(-\\infty,5]", True),
+]:
+    add("intervals", gold, answer, ok)

@@ -33,6 +33,12 @@ def test_corpus(category, gold, response, expected):
         ("**Answer:** 2**3", "2**3", "answer_line"),
         ("no answer here", None, "none"),
         ("\\boxed{unbalanced", None, "none"),
+        # Several boxes: those of the final answer are joined; a box after other text is a new claim.
+        ("The roots are \\boxed{1} and \\boxed{2}.", "1, 2", "boxed"),
+        ("$x = \\boxed{-1}$, $x = \\boxed{3}$", "-1, 3", "boxed"),
+        ("We get \\boxed{1}. Checking the other case, we get \\boxed{2}.", "2", "boxed"),
+        ("\\boxed{1} \\boxed{2", "1", "boxed"),  # an unbalanced last box falls back to the one before
+        ("Total: \\boxed{\\$1,250}", "1,250", "boxed"),  # an escaped dollar is the currency, not math mode
     ],
 )
 def test_extraction(text, answer, source):
