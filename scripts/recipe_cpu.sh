@@ -28,7 +28,7 @@ export SFT_BATCH=16 SFT_EPOCHS=1 SFT_LR=1e-3 SFT_MAX_LENGTH=512 SFT_TOKENS_PER_G
 export GRPO_BATCH=16 GRPO_MINI_BATCH=16 ROLLOUT_N=2 GRPO_LR=1e-4 GRPO_SAVE_FREQ=1 GRPO_TEST_FREQ=2
 export MAX_PROMPT_LENGTH=192 MAX_RESPONSE_LENGTH=32 EVAL_N=2 EVAL_K="1 2" EVAL_TEMPERATURE=1.0 EVAL_TOP_P=1.0
 export LOGGER="[console,file]" VERL_FILE_LOGGER_ROOT="$OUT/metrics"  # verl's file logger: OUT/metrics/PROJECT/RUN.jsonl
-export GRPO_EXTRA="trainer.total_training_steps=2 actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu=32 \
+export GRPO_EXTRA="trainer.total_training_steps=3 actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu=32 \
 actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu=32 actor_rollout_ref.ref.log_prob_micro_batch_size_per_gpu=32 \
 actor_rollout_ref.rollout.max_model_len=256 actor_rollout_ref.rollout.max_num_batched_tokens=1024 ${GRPO_EXTRA:-}"
 export SFT_EXTRA="trainer.total_training_steps=4 ${SFT_EXTRA:-}"
