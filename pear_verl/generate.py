@@ -163,7 +163,7 @@ def generate(prompts_path: str, out: str | Path, s: GenerationSettings, tokenize
         if scoring.backend == "vllm":
             from pear_verl.vllm_backend import VLLMScorer
 
-            scorer = VLLMScorer(llm=generator.llm, dist=scoring.distribution)
+            scorer = VLLMScorer(llm=generator.llm)
         else:
             generator.close()
     generator = None  # an HF sampling model is released before the scoring one loads

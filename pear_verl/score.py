@@ -143,8 +143,7 @@ def score_shard(in_paths: list[str], out: str | Path, settings: ScoreSettings, s
                 bar.update(stop - start)
                 continue
             if scorer is None:
-                scorer = own_scorer = make_scorer(settings.backend, settings.model, settings.dtype, settings.distribution, max_batch_tokens,
-                                                  settings.enforce_eager)
+                scorer = own_scorer = make_scorer(settings.backend, settings.model, settings.dtype, max_batch_tokens, settings.enforce_eager)
             samples = [dataset.tokenize(item) for item in range(start, stop)]
             sequences = [TokenSequence(s["input_ids"], s["loss_mask"]) for s in samples]
             try:

@@ -167,13 +167,11 @@ class HFScorer:
         return out  # type: ignore[return-value]
 
 
-def make_scorer(backend: str, model_path: str, dtype: str, dist: SamplingDistribution, max_batch_tokens: int = 16384,
-                enforce_eager: bool = False):
-    """A scorer for `dist`; unsupported combinations are refused before any model is loaded."""
+def make_scorer(backend: str, model_path: str, dtype: str, max_batch_tokens: int = 16384, enforce_eager: bool = False):
     if backend == "hf":
         return HFScorer(model_path, dtype=dtype, max_batch_tokens=max_batch_tokens)
     if backend == "vllm":
         from pear_verl.vllm_backend import VLLMScorer
 
-        return VLLMScorer(model_path, dtype=dtype, enforce_eager=enforce_eager, dist=dist)
+        return VLLMScorer(model_path, dtype=dtype, enforce_eager=enforce_eager)
     raise ValueError(f"unknown scoring backend {backend!r} (hf, vllm)")

@@ -89,14 +89,12 @@ class VLLMScorer:
 
     padding_fraction = 0.0
 
-    def __init__(self, model_path: Optional[str] = None, dtype: str = "auto", enforce_eager: bool = False, llm=None,
-                 dist: Optional[SamplingDistribution] = None):
-        if dist is not None:
-            self.check(dist)
+    def __init__(self, model_path: Optional[str] = None, dtype: str = "auto", enforce_eager: bool = False, llm=None):
         self.llm = llm if llm is not None else make_llm(model_path, dtype, enforce_eager)
 
     @staticmethod
     def check(dist: SamplingDistribution) -> None:
+        """Refuse what vLLM cannot score; `score` checks, and `score_shard` calls it before an engine starts."""
         if not dist.is_plain:
             raise ValueError(
                 f"vLLM computes prompt log-probs from raw logits (no temperature/top-k/top-p), so it cannot score data "
