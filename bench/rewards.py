@@ -1,5 +1,9 @@
 """Benchmark the reward checkers: throughput on typical outputs, worst-case latency on hostile ones.
 
+- math, GRPO-shaped: 64 prompts x 16 samples with MATH-style golds and repeated answers
+  (`bench/grpo_math_batch.py`), a new batch per repeat, ours vs math-verify called in-process and verl's
+  default MATH scorer (`default_compute_score("lighteval/MATH", ...)`) and its math-verify scorer, in
+  one run, each with its agreement with the labels. Goal: >= 3x math-verify's throughput;
 - math: typical responses (a long chain of thought ending in \\boxed{}; the labelled corpus answers),
   ours vs verl's own math-verify scorer (`verl.utils.reward_score.math_verify`) on the same inputs,
   in the same run, with both scorers' agreement with the corpus labels;
@@ -20,7 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from reward_fns import compute_score  # noqa: E402
+from bench.grpo_math_batch import grpo_batch  # noqa: E402
+from reward_fns import compute_score, math_answer  # noqa: E402
 from reward_fns.games import BUILTIN_GAMES, get_game  # noqa: E402
 from tests.unit.reward_fns.math_corpus import CASES  # noqa: E402
 from tests.unit.reward_fns.test_hostile import HOSTILE  # noqa: E402
@@ -60,17 +65,51 @@ def rate(fn, items, repeats):
     return repeats * len(items) / (time.perf_counter() - start)
 
 
+def math_verify_in_process(gold: str, response: str, ok: bool) -> float:
+    """math-verify as its README shows it: parse both sides, verify (its own SIGALRM timeouts)."""
+    from math_verify import parse, verify
+
+    return float(verify(parse(f"${gold}$"), parse(response)))
+
+
+def grpo_shaped(scorers: dict, repeats: int) -> None:
+    batches = [grpo_batch(seed) for seed in range(repeats)]
+    distinct = sum(len({(g, r) for g, r, _ in b}) for b in batches) / repeats
+    print(f"math, GRPO-shaped: {repeats} batches of {len(batches[0])} responses (64 prompts x 16 samples, "
+          f"{distinct:.0f} distinct (gold, answer) pairs per batch on average)")
+    seconds = {name: 0.0 for name in scorers}
+    right = {name: 0 for name in scorers}
+    for batch in batches:  # interleaved: each scorer sees each batch once, all in one run
+        for name, fn in scorers.items():
+            if name == "reward_fns":
+                math_answer._VERDICTS = math_answer._Verdicts()  # a new RL step: nothing cached from the last
+            start = time.perf_counter()
+            verdicts = [fn(*item) for item in batch]
+            seconds[name] += time.perf_counter() - start
+            right[name] += sum((v == 1.0) == ok for v, (_, _, ok) in zip(verdicts, batch))
+    total = repeats * len(batches[0])
+    for name in scorers:
+        ratio = seconds["math-verify in-process"] / seconds[name]
+        print(f"  {name:24s} {total / seconds[name]:8.0f} checks/s  x{ratio:5.2f} of math-verify   "
+              f"agrees with labels on {right[name]}/{total}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
 
+    from verl.utils.reward_score import default_compute_score
     from verl.utils.reward_score.math_verify import compute_score as verl_math
 
     ours = lambda gold, response, ok: compute_score("math", response, gold)["acc"]  # noqa: E731
     baseline = lambda gold, response, ok: verl_math(response, gold)  # noqa: E731
-    ours("2", "\\boxed{1}", False)  # start both sandboxes before timing
+    verl_default = lambda gold, response, ok: float(default_compute_score("lighteval/MATH", response, gold))  # noqa: E731
+    ours("\\frac{1}{2}", "\\boxed{\\sin\\frac{\\pi}{6}}", True)  # start both sandboxes before timing (no fast path)
     baseline("2", "\\boxed{1}", False)
+    math_verify_in_process("2", "\\boxed{1}", False)
+    grpo_shaped({"reward_fns": ours, "math-verify in-process": math_verify_in_process,
+                 "verl default (MATH)": verl_default, "verl math_verify": baseline}, args.repeats)
     for label, inputs in (("typical (AIME-style mix)", typical_math_inputs()), ("hard (labelled corpus)", corpus_inputs())):
         print(f"math, {label}: {len(inputs)} responses x {args.repeats}")
         rates = {}

@@ -9,7 +9,8 @@ Pipeline for one response:
    "Answer: X" / "final answer is X"; "last_number"). Markdown bold and `$` are stripped.
 2. Fast paths without any parser: identical after whitespace/`$` normalisation -> correct; both
    plain numbers (integers, decimals, a/b, \\frac{a}{b}) -> compared as exact fractions (a decimal
-   that differs still goes on to step 3, which knows rounding).
+   that differs still goes on to step 3, which knows rounding); closed-form numbers and tuples/intervals
+   of them are read by `reward_fns.fast_numbers` and compared at 60 digits.
 3. `equivalent(gold, pred)` in a `BoundedPool` worker (hard timeout + memory cap): math-verify
    parses both sides (LaTeX or plain expressions) and verifies; a numeric agreement check then
    rejects math-verify's 6-decimal rounding traps (1/2^99 vs 1/2^98); percent golds also accept the
@@ -31,13 +32,16 @@ from fractions import Fraction
 from dataclasses import dataclass
 from typing import Optional
 
+from reward_fns.fast_numbers import fast_verdict
 from reward_fns.result import reward_result
 from reward_fns.sandbox import BoundedPool
 
 MAX_ANSWER_CHARS = 1000
 MAX_BOX_TRIES = 5  # a final unbalanced box falls back to up to 4 earlier ones
 MAX_SCAN_CHARS = 20_000  # fallbacks look at the tail only: final answers sit at the end
-DEFAULT_TIMEOUT_S = 0.8  # per check; keeps the worst case under 1 s
+DEFAULT_TIMEOUT_S = 0.8  # per check of an answer; keeps the worst case under 1 s
+GOLD_TIMEOUT_S = 5.0  # parsing a gold answer (trusted data), once per worker process
+MAX_VERDICTS = 50_000  # cached (gold, answer) verdicts per process: at most ~100 MB of keys, usually far less
 _BOXED = re.compile(r"\\(?:boxed|fbox)\s*")
 _ANSWER_LINE = re.compile(r"\b(?:final\s+answer|answer)\s*(?:is\b|:|=)\s*:?\s*(.+)", re.IGNORECASE)
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?|-?\.\d+")
@@ -207,6 +211,7 @@ _SCIENTIFIC = re.compile(r"^(-?\d+(?:\.\d+)?)[eE]([+-]?\d{1,3})$")
 _UPRIGHT = re.compile(r"\\(?:mathrm|textrm|rm|operatorname|mathit)\s*\{\s*([ei])\s*\}")
 
 
+@functools.lru_cache(maxsize=4096)  # the gold's readings: parsed once per worker, not once per response
 def _readings(text: str) -> list[tuple[list, str]]:
     """(math-verify parse, literal) readings of one side; "50%" is read as 50 and as 50/100."""
     text = _UPRIGHT.sub(r"\1", text)
@@ -233,7 +238,33 @@ def equivalent(gold: str, pred: str) -> bool:
         g and p and verify(g, p, timeout_seconds=None) and _numbers_agree(g[0], p[0], g_text, p_text)
         for g, g_text in golds
         for p, p_text in preds
-    )
+    ) or _same_number(golds[0][0][0], preds[0][0][0])
+
+
+def worker_check(gold: str, pred: Optional[str]) -> bool:
+    """The sandbox's entry point: `pred=None` only parses the gold (cached in this worker), under the gold's
+    own budget, so that the answer's budget is spent on the answer."""
+    if pred is None:
+        _readings(gold)
+        return True
+    return equivalent(gold, pred)
+
+
+def _same_number(gold, pred) -> bool:
+    """Closed-form numbers math-verify cannot prove equal (cos(2π/7) + cos(4π/7) + cos(6π/7) = −1/2) are
+    compared at 50 significant digits: agreement to 1e-30 in relative terms. Rounded decimals never pass
+    here (0.3333 vs 1/3 differ at 1e-5); they are math-verify's and `_numbers_agree`'s to judge."""
+    import sympy
+
+    if not all(isinstance(e, sympy.Expr) and e.is_number for e in (gold, pred)):
+        return False
+    try:  # in sympy Floats throughout: a Python complex would keep 16 digits only
+        a, b = (sympy.N(e.doit(), 50) for e in (gold, pred))
+        if not (a.is_finite and b.is_finite):
+            return False
+        return bool(sympy.Abs(a - b) <= sympy.Float("1e-30", 50) * sympy.Max(sympy.Abs(a), sympy.Abs(b)))
+    except (TypeError, ValueError, AttributeError):
+        return False
 
 
 _FUNCS = {"sqrt", "exp", "log", "ln", "sin", "cos", "tan"}
@@ -302,9 +333,47 @@ def _pool(memory_mb: int) -> BoundedPool:
     with _POOL_LOCK:
         if _POOL is None:
             _POOL = BoundedPool(
-                "reward_fns.math_answer:equivalent", memory_mb=memory_mb, warmup_args=("\\frac{1}{2}", "0.5")
+                "reward_fns.math_answer:worker_check", memory_mb=memory_mb, warmup_args=("\\frac{1}{2}", "0.5")
             )
         return _POOL
+
+
+class _Verdicts:
+    """(gold, answer, timeout_s) -> (acc, error) within this process. GRPO scores n samples per prompt against
+    one gold, and many samples end in the same answer: each distinct answer is checked once. Timeouts are
+    kept too (the same answer would time out again); a failure to start a worker raises and is not kept."""
+
+    def __init__(self, size: int = MAX_VERDICTS):
+        self._items: dict[tuple, tuple[float, str]] = {}
+        self._size, self._lock = size, threading.Lock()
+
+    def get(self, key: tuple) -> Optional[tuple[float, str]]:
+        with self._lock:
+            return self._items.get(key)
+
+    def put(self, key: tuple, verdict: tuple[float, str]) -> None:
+        if self._size <= 0:  # size 0: no caching
+            return
+        with self._lock:
+            if len(self._items) >= self._size:
+                del self._items[next(iter(self._items))]  # oldest first
+            self._items[key] = verdict
+
+
+_VERDICTS = _Verdicts()
+
+
+def check_in_sandbox(gold: str, pred: str, timeout_s: float, memory_mb: int) -> tuple[float, str]:
+    """(acc, error) of `pred` against `gold`: the gold parsed under GOLD_TIMEOUT_S (once per worker), the
+    answer checked under `timeout_s`, the verdict cached per (gold, answer, timeout_s)."""
+    key = (gold, pred, timeout_s)
+    cached = _VERDICTS.get(key)
+    if cached is not None:
+        return cached
+    outcome = _pool(memory_mb).call_steps([((gold, None), GOLD_TIMEOUT_S), ((gold, pred), timeout_s)])
+    verdict = (float(outcome.ok and bool(outcome.value)), outcome.error)
+    _VERDICTS.put(key, verdict)
+    return verdict
 
 
 def gold_answer(ground_truth) -> str:
@@ -339,9 +408,10 @@ def score_math(
         numbers[0] == numbers[1] or "." not in gold + pred
     ):
         acc = float(numbers[0] == numbers[1])  # plain numbers: exact, no parser (decimals may round: below)
+    elif (fast := fast_verdict(gold, pred)) is not None:
+        acc = fast  # closed-form numbers, tuples and intervals of them: read and evaluated without the sandbox
     else:
-        outcome = _pool(memory_mb).call(gold, pred, timeout_s=timeout_s)
-        acc, error = float(outcome.ok and bool(outcome.value)), outcome.error
+        acc, error = check_in_sandbox(gold, pred, timeout_s, memory_mb)
     format_ok = found.source == "boxed"
     return reward_result((1 - format_weight) * acc + format_weight * format_ok, acc, format_ok, pred, error)
 

@@ -12,7 +12,7 @@ a worker on request, passing the worker's socket back over a Unix socket. A repl
 costs milliseconds, not an interpreter start. Each worker caps its address space (`RLIMIT_AS`). If the
 caller exits, the zygote and workers see EOF and exit too.
 
-Use: `pool = BoundedPool("reward_fns.math_answer:equivalent")`, then
+Use: `pool = BoundedPool("reward_fns.math_answer:worker_check")`, then
 `pool.call(gold, pred, timeout_s=2.0)` -> `CallResult(ok, value, error)`. Thread-safe.
 """
 
@@ -123,9 +123,9 @@ class BoundedPool:
     """Up to `max_workers` worker processes running `target` ("module:function").
 
     Latency bound: callers are served first come, first served, and each call holds a worker for at most
-    its `timeout_s` (plus a fork of a few ms when a worker was killed). With C concurrent callers and
-    W = max_workers, a call therefore returns within ceil(C / W) · (timeout_s + fork time): waiting plus
-    working, whatever the answers are (tests/unit/reward_fns/test_sandbox.py holds it under load)."""
+    its `timeout_s` (the sum of its steps' timeouts with `call_steps`; plus a fork of a few ms when a worker
+    was killed). With C concurrent callers and W = max_workers, a call therefore returns within
+    ceil(C / W) · (timeout_s + fork time): waiting plus working, whatever the answers are (tests/unit/reward_fns/test_sandbox.py holds it under load)."""
 
     def __init__(
         self,
@@ -213,15 +213,27 @@ class BoundedPool:
 
     def call(self, *args, timeout_s: float = 2.0) -> CallResult:
         """Run target(*args) in a worker; never raises for the target's misbehaviour."""
+        return self.call_steps([(args, timeout_s)])
+
+    def call_steps(self, steps: list[tuple[tuple, float]]) -> CallResult:
+        """Run target(*args) for each (args, timeout_s) in turn on one worker, each step under its own
+        timeout, stopping at the first failure; returns the last step's result. Lets a caller give trusted
+        preparation (e.g. parsing a gold answer, cached in the worker) a budget of its own."""
         worker = self._acquire()
-        deadline = time.monotonic() + timeout_s
         try:
-            worker.conn.send(args)
-            if worker.conn.poll(max(0.0, deadline - time.monotonic())):
+            for args, timeout_s in steps:
+                deadline = time.monotonic() + timeout_s
+                worker.conn.send(args)
+                if not worker.conn.poll(max(0.0, deadline - time.monotonic())):
+                    error = "timeout"
+                    break
                 status, value = worker.conn.recv()
+                if status != "ok":
+                    self._release(worker)
+                    return CallResult(False, error=value)
+            else:
                 self._release(worker)
-                return CallResult(True, value) if status == "ok" else CallResult(False, error=value)
-            error = "timeout"
+                return CallResult(True, value)
         except (EOFError, OSError):  # the worker died, e.g. killed by the kernel for memory
             error = "worker died"
         worker.kill()

@@ -2,7 +2,7 @@
 
 Families built in loops take their labels from exact `fractions.Fraction` arithmetic, never from the
 checker. Categories: latex, fractions, decimals, percent, intervals, sets, units, equations,
-expressions, extraction, traps, multiple_choice.
+expressions, extraction, traps, multiple_choice, closed_forms and more.
 """
 
 from fractions import Fraction
@@ -201,3 +201,15 @@ for gold, answer, ok in [
     ("[-3, 2]", "[-3,2]", True), ("[-3, 2]", "(-3, 2)", False), ("(-\\infty, 5]", "(-\\infty,5]", True),
 ]:
     add("intervals", gold, answer, ok)
+# Closed forms that need evaluation (identities from the literature, not from the checker): equal values
+# in forms math-verify cannot transform into each other, and near misses that agree to many digits.
+for gold, answer, ok in [
+    ("-\\frac{1}{2}", "\\cos\\frac{2\\pi}{7}+\\cos\\frac{4\\pi}{7}+\\cos\\frac{6\\pi}{7}", True),  # sum of cos(2πk/7)
+    ("\\cos\\frac{2\\pi}{7}+\\cos\\frac{4\\pi}{7}+\\cos\\frac{6\\pi}{7}", "-\\frac{1}{2}", True),
+    ("\\frac{1}{8}", "\\cos\\frac{\\pi}{7}\\cos\\frac{2\\pi}{7}\\cos\\frac{3\\pi}{7}", True),  # Morrie-type product
+    ("\\frac{\\sqrt{6}+\\sqrt{2}}{4}", "\\cos\\frac{\\pi}{12}", True), ("\\sqrt{2}-1", "\\tan\\frac{\\pi}{8}", True),
+    ("\\pi", "\\frac{355}{113}", False),  # Zu Chongzhi's ratio: 7 digits
+    ("640320^{3}+744", "e^{\\pi\\sqrt{163}}", False),  # Ramanujan's constant: an integer to 12 digits, not one
+    ("\\sqrt{2}", "\\frac{665857}{470832}", False),  # a Pell convergent: 12 digits
+]:
+    add("closed_forms", gold, answer, ok)

@@ -3,6 +3,8 @@
 import os
 import time
 
+_REMEMBERED = []
+
 
 def run(action, *args):
     if action == "add":
@@ -18,4 +20,12 @@ def run(action, *args):
         os._exit(3)
     if action == "pid":
         return os.getpid()
+    if action == "sleep_pid":
+        time.sleep(args[0])
+        return os.getpid()
+    if action == "remember_pid":
+        _REMEMBERED[:] = [os.getpid()]
+        return True
+    if action == "same_pid_as_remembered":
+        return _REMEMBERED == [os.getpid()]
     return None

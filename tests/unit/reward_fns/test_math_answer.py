@@ -110,3 +110,28 @@ def test_infinities_agree_only_with_the_same_infinity():
     assert _numbers_agree(sympy.oo, oo_pow, "\\infty", "\\infty^\\infty")
     assert compute_score("math", "\\boxed{\\infty}", "\\infty")["acc"] == 1.0
     assert compute_score("math", "\\boxed{-\\infty}", "\\infty")["acc"] == 0.0
+
+
+def test_each_distinct_answer_goes_to_the_sandbox_once_per_gold(monkeypatch):
+    """GRPO-shaped: 16 samples, 3 distinct answers -> 3 sandbox calls, each parsing the gold under its own
+    budget first; the verdict cache keeps the newest MAX entries."""
+    from reward_fns import math_answer
+
+    real, sent = math_answer._pool(1024), []
+
+    class Counting:
+        def call_steps(self, steps):
+            sent.append(steps)
+            return real.call_steps(steps)
+
+    monkeypatch.setattr(math_answer, "_pool", lambda memory_mb: Counting())
+    monkeypatch.setattr(math_answer, "_VERDICTS", math_answer._Verdicts(size=3))
+    gold = "\\frac{\\sqrt{3}}{2}"
+    answers = ["\\sin\\frac{\\pi}{3}", "\\cos\\frac{\\pi}{6}", "\\sin\\frac{\\pi}{4}"] * 5 + ["\\sin\\frac{\\pi}{3}"]  # not fast_numbers
+    scores = [compute_score("math", f"\\boxed{{{a}}}", gold)["acc"] for a in answers]
+    assert scores == [1.0, 1.0, 0.0] * 5 + [1.0]
+    assert [steps[1][0][1] for steps in sent] == answers[:3]
+    assert all(steps[0] == ((gold, None), math_answer.GOLD_TIMEOUT_S) for steps in sent)
+    compute_score("math", "\\boxed{\\sin\\frac{2\\pi}{3}}", gold)  # a 4th distinct answer evicts the oldest
+    compute_score("math", f"\\boxed{{{answers[0]}}}", gold)
+    assert len(sent) == 5 and sent[-1][1][0][1] == answers[0]

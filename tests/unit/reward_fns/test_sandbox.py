@@ -59,3 +59,16 @@ def test_threads_share_the_pool(pool):
     for t in threads:
         t.join()
     assert out == {i: 2 * i for i in range(16)}
+
+
+def test_call_steps_run_on_one_worker_each_under_its_own_timeout(pool):
+    # 0.4 s + 0.4 s of work: more than either budget alone, within each step's own one
+    result = pool.call_steps([(("sleep_pid", 0.4), 0.6), (("sleep_pid", 0.4), 0.6)])
+    assert result.ok
+    pids = pool.call_steps([(("remember_pid",), 1.0), (("same_pid_as_remembered",), 1.0)])
+    assert pids.ok and pids.value is True  # the second step saw the first step's process
+    late = pool.call_steps([(("add", 1, 1), 1.0), (("sleep", 30), 0.3), (("add", 2, 2), 1.0)])
+    assert not late.ok and late.error == "timeout"  # stops at the failing step
+    failed = pool.call_steps([(("raise", "first"), 1.0), (("add", 2, 2), 1.0)])
+    assert not failed.ok and "first" in failed.error
+    assert pool.call("add", 3, 3).value == 6

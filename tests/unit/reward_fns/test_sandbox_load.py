@@ -20,12 +20,13 @@ THREADS, CALLS_PER_THREAD, TIMEOUT_S = 16, 30, 0.8
 FORK_SLACK_S = 0.5  # a killed worker's replacement fork, and thread scheduling on a busy 2-core machine
 
 
-def test_latency_bound_and_no_leftovers_under_mixed_load():
+def test_latency_bound_and_no_leftovers_under_mixed_load(monkeypatch):
+    monkeypatch.setattr(math_answer, "_VERDICTS", math_answer._Verdicts(size=0))  # every call reaches the pool
     rng = random.Random(0)
     mixed = [(c[1], c[2]) for c in CASES] + [(truth, response) for source, response, truth in HOSTILE if source == "math"]
     jobs = [[rng.choice(mixed) for _ in range(CALLS_PER_THREAD)] for _ in range(THREADS)]
     me = psutil.Process()
-    assert compute_score("math", "\\boxed{\\sqrt{4}}", "2")["acc"] == 1.0  # starts the pool: not a call's latency
+    assert compute_score("math", "\\boxed{\\sin\\frac{\\pi}{6}}", "\\frac{1}{2}")["acc"] == 1.0  # starts the pool: not a call's latency
     pool = math_answer._POOL
     rss_before = me.memory_info().rss
     latencies, errors = [], []
