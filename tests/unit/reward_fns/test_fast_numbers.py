@@ -67,3 +67,18 @@ def test_random_expressions_match_sympy():
             (f"{a}+{b}\\cdot {c}", va + vb * vc), (f"\\frac{{{a}-{b}}}{{{c}}}", (va - vb) / vc), (f"({a}+{b})^{{2}}", (va + vb) ** 2),
         ])
         assert abs(complex(_Reader(_tokens(latex)).expr()) - complex(sympy.N(value, 30))) < 1e-12, latex
+
+
+def test_random_token_soup_never_raises_and_stays_fast():
+    import time
+
+    rng = random.Random(1)
+    alphabet = ["1", "23", "0", "\\frac", "\\sqrt", "\\pi", "\\infty", "^", "{", "}", "(", ")", "[", "]", ",", "-", "+", "/", "\\cdot", " ", "9", "\\left", "["]
+    slowest = 0.0
+    for _ in range(3000):
+        a, b = ("".join(rng.choice(alphabet) for _ in range(rng.randint(1, 60))) for _ in range(2))
+        start = time.perf_counter()
+        verdict = fast_verdict(a, b)
+        slowest = max(slowest, time.perf_counter() - start)
+        assert verdict in (None, 0.0, 1.0)
+    assert slowest < 0.5
