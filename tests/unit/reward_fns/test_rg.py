@@ -246,3 +246,21 @@ def test_the_guard_refuses_evaluation_in_the_worker():
     puzzle = puzzles("n_queens", 1)[0]
     outcome = pool().call("n_queens", puzzle["config"], puzzle["entry"], "[[__import__('os').getpid()]]", timeout_s=5)
     assert outcome.ok and outcome.value == (False, 0.0)
+
+
+def test_games_make_writes_rl_and_sft_parquet(tmp_path):
+    import pandas as pd
+
+    from pear_verl.rl_data import make_game_data
+
+    counts = make_game_data("rg/puzzle24", 6, 2, 0, {"min_value": 2}, tmp_path, sft=True)
+    assert counts == {"test": 2, "train": 6}
+    train, sft = pd.read_parquet(tmp_path / "train.parquet"), pd.read_parquet(tmp_path / "sft_train.parquet")
+    assert set(train["data_source"]) == {"game/rg/puzzle24"}
+    for row, conversation in zip(train.itertuples(), sft["messages"]):
+        truth = row.reward_model["ground_truth"]
+        assert json.loads(truth)["config"]["min_value"] == 2
+        answer = conversation[1]["content"]
+        assert compute_score(row.data_source, answer, truth)["acc"] == 1.0
+    with pytest.raises(ValueError, match="nope"):
+        make_game_data("rg/puzzle24", 1, 1, 0, {"nope": 1}, tmp_path / "x")
