@@ -49,6 +49,7 @@ EVAL_SITES = {
     "algebra/polynomial_multiplication.py": "sympy.parse_expr(answer) (= eval): -> whitelisted AST parser",
     "games/puzzle24.py": "parse_expr(answer) (= eval): scorer replaced (REPLACED)",
     "games/countdown.py": "parse_expr(answer) (= eval): scorer replaced (REPLACED)",
+    "logic/propositional_logic.py": "its own recursive parser named parse_expr (no eval); task excluded anyway",
 }
 
 

@@ -264,3 +264,39 @@ def test_games_make_writes_rl_and_sft_parquet(tmp_path):
         assert compute_score(row.data_source, answer, truth)["acc"] == 1.0
     with pytest.raises(ValueError, match="nope"):
         make_game_data("rg/puzzle24", 1, 1, 0, {"nope": 1}, tmp_path / "x")
+
+
+def test_every_text_evaluating_site_in_reasoning_gym_is_audited():
+    """eval/exec/parse_expr/sympify/... in reasoning-gym's source: exactly the files of rg_fixes.EVAL_SITES
+    (an upgrade that adds or moves one fails here; sympify reached implicitly is what the audit hook is for)."""
+    import re
+    from pathlib import Path
+
+    import reasoning_gym
+
+    from reward_fns.games.rg_fixes import EVAL_SITES
+
+    root = Path(reasoning_gym.__file__).parent
+    pattern = re.compile(r"(?<![.\w])(eval|exec|compile|sympify|parse_expr|parse_latex|__import__)\s*\(|"
+                         r"\.(sympify|parse_expr|parse_latex)\(|lambdify|pickle\.loads")
+    found = set()
+    for path in root.rglob("*.py"):
+        for line in path.read_text(errors="replace").splitlines():
+            code = line.split("#")[0]
+            if pattern.search(code) and not re.match(r"\s*def ", code):
+                found.add(str(path.relative_to(root)))
+    assert found == set(EVAL_SITES)
+
+
+def test_model_text_is_parsed_not_evaluated_in_the_worker():
+    from reward_fns.games import rg_worker
+
+    for text in ("__import__('os').getpid()", "x.__class__", "(lambda: 1)()", "[i for i in range(9)]", "x**(10**9)"):
+        with pytest.raises(ValueError):
+            rg_worker.safe_parse_expr(text)
+        with pytest.raises(ValueError):
+            rg_worker.int_eval(text)
+    assert str(rg_worker.safe_parse_expr("-98*x**3/3 - 70*x**2 + C")) == str(-98 * __import__("sympy").Symbol("x") ** 3 / 3
+                                                                            - 70 * __import__("sympy").Symbol("x") ** 2
+                                                                            + __import__("sympy").Symbol("C"))
+    assert rg_worker.int_eval("((0xc3ce << 0x3) + (0x1907 - 0x7de4))") == ((0xC3CE << 3) + (0x1907 - 0x7DE4))
