@@ -209,7 +209,7 @@ def hostile_answers():
         if not isinstance(response, str):
             continue
         response = response if "<answer>" in response else f"<answer>{response}</answer>"
-        body = re.search(r"<answer>(.*?)</answer>", response, re.S)
+        body = re.search(r"<answer>(.*?)</answer>", response, re.S) if len(response) < 10_000 else None  # (quadratic)
         if body and re.fullmatch(r"[\w.\- ]{0,12}", body.group(1)):
             continue  # "1", "l2": plain short answers, which some puzzle may rightly have
         if response not in out:
