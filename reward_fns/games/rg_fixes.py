@@ -5,8 +5,8 @@ answers (found by probing every task with hedged, constant and other-puzzle answ
 tests/unit/reward_fns/test_rg.py). The adapter keeps reasoning-gym's scorer as the reference and adds:
 - REPLACED: tasks whose scorer is replaced by this project's own checker;
 - FULL_CREDIT_GUARDS: an extra condition an answer must meet for full credit (else acc 0, no partial);
-- HEDGE_PARTIAL: tasks on reasoning-gym's default scorer, whose partial credit is `len(gold)/len(answer)`
-  for any answer containing the gold: partial credit rewards hedging there, so it is dropped;
+- tasks on reasoning-gym's default scorer (rg_worker.score) get no partial credit: it is
+  `len(gold)/len(answer)` for any answer containing the gold, which rewards hedging;
 - GENERATION_FILTERS: puzzles that are redrawn (their gold is no answer);
 - EXCLUDED: tasks not registered at all, with the reason (tests check each reason still holds);
 - EVAL_SITES: every place in reasoning-gym's source that evaluates text, and how the worker defuses it
@@ -109,7 +109,21 @@ def _names_once(answer: str, entry: dict) -> bool:
     return all(words[n] == 1 for n in names)
 
 
+def _only_the_variable_and_c(answer: str, entry: dict) -> bool:
+    # The scorer differentiates the answer by the variable: any term in another symbol is a "constant",
+    # so "gold + any expression in y" passes. Only the variable and the constant C may appear.
+    from reward_fns.games.rg_worker import safe_parse_expr
+
+    try:
+        symbols = {str(s) for s in safe_parse_expr(answer).free_symbols}
+    except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError, ZeroDivisionError):
+        return False
+    return symbols <= {str(entry["metadata"]["variable"]), "C"}
+
+
 FULL_CREDIT_GUARDS = {
+    "simple_integration": _only_the_variable_and_c,
+    "intermediate_integration": _only_the_variable_and_c,
     "game_of_life_halting": _same_boolean,
     "coin_flip": _within_tolerance,
     "gsm_symbolic": _no_more_numbers_than_gold,

@@ -22,7 +22,6 @@ import os
 import sys
 from typing import Any
 
-from reward_fns.games import Verdict
 from reward_fns.games.rg_fixes import FULL_CREDIT_GUARDS, PARTIAL_GUARDS, REPLACED
 
 _SCORING = [False]
@@ -208,5 +207,3 @@ def score(task: Any, config: Any, entry: Any, answer: Any) -> tuple[bool, float]
     finally:
         _SCORING[0] = False
 
-
-__all__ = ["score", "Verdict"]

@@ -73,6 +73,11 @@ def test_gold_scores_one_and_other_puzzles_gold_scores_zero(task):
                 wrong = puzzle["entry"]["answer"][: len(puzzle["entry"]["answer"]) // 2]
             result = reward(task, wrong, puzzle)
             assert result["acc"] == 0.0 and result["score"] == 0.0, (task, wrong, gold, result)
+            if task == "sokoban":
+                continue
+            right = puzzle["entry"]["answer"]
+            for hedge in (f"{right} {wrong}", f"{wrong} {right}", f"{right}\n{wrong}", f"{wrong}\n{right}", f"{right} or {wrong}"):
+                assert reward(task, hedge, puzzle)["acc"] == 0.0, (task, hedge)  # hedging never gets full credit
 
 
 def test_result_keys_and_bad_ground_truth():
@@ -300,3 +305,12 @@ def test_model_text_is_parsed_not_evaluated_in_the_worker():
                                                                             - 70 * __import__("sympy").Symbol("x") ** 2
                                                                             + __import__("sympy").Symbol("C"))
     assert rg_worker.int_eval("((0xc3ce << 0x3) + (0x1907 - 0x7de4))") == ((0xC3CE << 3) + (0x1907 - 0x7DE4))
+
+
+@pytest.mark.parametrize("task", ["simple_integration", "intermediate_integration"])
+def test_integration_answers_with_other_symbols_passed(task):
+    puzzle = puzzles(task, 1)[0]
+    padded = f"{puzzle['entry']['answer']} + 5*y**2"  # y is a "constant" for d/dx
+    assert raw_score(task, padded, puzzle) == 1.0  # the hole
+    assert reward(task, padded, puzzle)["acc"] == 0.0
+    assert reward(task, puzzle["entry"]["answer"], puzzle)["acc"] == 1.0
