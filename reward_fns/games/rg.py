@@ -30,11 +30,11 @@ import sys
 import threading
 from typing import Any, Optional
 
+from reward_fns.games import RG_PREFIX as PREFIX
 from reward_fns.games import Game, Verdict, answer_instruction, register_game
 from reward_fns.games.rg_fixes import EXCLUDED, GENERATION_FILTERS
 from reward_fns.sandbox import BoundedPool
 
-PREFIX = "rg/"
 TIMEOUT_S = 2.0  # per check; a scorer past it is killed and the answer gets 0
 MEMORY_MB = 1024
 MAX_ANSWER_CHARS = 8_000
@@ -135,7 +135,10 @@ class RGGame(Game):
 
     def generate(self, rng: random.Random, **knobs) -> dict:
         config = self._config(knobs)
-        dataset = _dataset(self.task, json.dumps(config, sort_keys=True))
+        try:
+            dataset = _dataset(self.task, json.dumps(config, sort_keys=True))
+        except Exception as err:  # reasoning-gym validates configs with asserts: name the game and knobs
+            raise ValueError(f"game {self.name!r}: reasoning-gym refused knobs {knobs}: {type(err).__name__}: {err}") from err
         task_keep = GENERATION_FILTERS.get(self.task, lambda entry: True)
 
         def keep(entry: dict) -> bool:

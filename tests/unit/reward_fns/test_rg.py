@@ -314,3 +314,8 @@ def test_integration_answers_with_other_symbols_passed(task):
     assert raw_score(task, padded, puzzle) == 1.0  # the hole
     assert reward(task, padded, puzzle)["acc"] == 0.0
     assert reward(task, puzzle["entry"]["answer"], puzzle)["acc"] == 1.0
+
+
+def test_a_knob_value_reasoning_gym_refuses_is_reported_with_the_game():
+    with pytest.raises(ValueError, match="rg/puzzle24.*min_value"):
+        get_game("rg/puzzle24").generate(random.Random(0), min_value=9, max_value=2)
