@@ -8,6 +8,7 @@
   ours vs verl's own math-verify scorer (`verl.utils.reward_score.math_verify`) on the same inputs,
   in the same run, with both scorers' agreement with the corpus labels;
 - games: solver answers and corrupted ones for every built-in game;
+- reasoning-gym: gold answers and other puzzles' golds for every rg/<task> game (when installed);
 - hostile: the worst latency over `tests/unit/reward_fns/test_hostile.py`'s cases.
 Goals: >= 200 math checks/s/core, >= 5,000 game checks/s/core, worst case <= 1 s.
 One calling thread: the checking runs on one core at a time (the caller or one sandbox worker).
@@ -130,6 +131,8 @@ def main() -> None:
         checks = rate(lambda response, truth: compute_score(f"game/{name}", response, truth), items, args.repeats)
         print(f"  {name:16s} {checks:8.0f} checks/s   (goal: >= 5,000)")
 
+    reasoning_gym_section(args.repeats)
+
     worst, worst_case = 0.0, None
     for case in HOSTILE:
         start = time.perf_counter()
@@ -139,6 +142,35 @@ def main() -> None:
             worst, worst_case = elapsed, case
     print(f"hostile: worst latency {worst:.3f} s over {len(HOSTILE)} cases (goal: <= 1 s); "
           f"slowest: {worst_case[0]} {str(worst_case[1])[:60]!r}")
+
+
+def reasoning_gym_section(repeats: int) -> None:
+    """rg/<task> games (if reasoning-gym is installed): gold answers and other puzzles' golds, per task,
+    through compute_score (each check is a round trip to a sandbox worker)."""
+    from reward_fns.games import game_names
+
+    names = [n for n in game_names() if n.startswith("rg/")]
+    if not names:
+        print("reasoning-gym: not installed (pip install -e .[reasoning-gym])")
+        return
+    print(f"reasoning-gym ({len(names)} tasks; gold answers and other puzzles' golds, sandboxed):")
+    compute_score("game/rg/basic_arithmetic", "<answer>1</answer>", json.dumps(get_game("rg/basic_arithmetic").generate(random.Random(0))))
+    rates = {}
+    for name in names:
+        game = get_game(name)
+        puzzles = [game.generate(random.Random(seed)) for seed in range(10)]
+        items = []
+        for i, puzzle in enumerate(puzzles):
+            truth = json.dumps(puzzle)
+            items += [(f"Reasoning... <answer>{game.solve(puzzle)}</answer>", truth),
+                      (f"Reasoning... <answer>{game.solve(puzzles[i - 1])}</answer>", truth)]
+        compute_score(f"game/{name}", *items[0])  # the worker builds the task's scorer once (up to ~0.3 s)
+        rates[name] = rate(lambda response, truth: compute_score(f"game/{name}", response, truth), items, repeats)
+    ordered = sorted(rates.values())
+    print(f"  median {ordered[len(ordered) // 2]:8.0f} checks/s   slowest {min(rates, key=rates.get)} {ordered[0]:.0f} checks/s   "
+          f"fastest {ordered[-1]:.0f} checks/s")
+    for name in sorted(rates, key=rates.get)[:5]:
+        print(f"  {name:32s} {rates[name]:8.0f} checks/s")
 
 
 if __name__ == "__main__":

