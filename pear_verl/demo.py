@@ -1,41 +1,50 @@
-"""The built-in CPU demo: the whole PEAR story, SFT then RL, on tiny local models with verl's trainers.
+"""The built-in CPU demo: PEAR vs plain SFT at the SFT → RL hand-off, with seeds and a computed verdict.
 
 Why: PEAR's claim is about *post-RL* results, so the demo runs the complete chain on any machine — no
-GPU, no downloads — through the same entry points a cluster user runs:
+GPU, no downloads — through the entry points a cluster user runs, on a task tiny models learn
+(`pear_verl.demo_task`: countdown with 3 numbers <= 10, compact prompts such as `3 6 2 -> 1`):
 
-  1. data      — knights-and-knaves puzzles (`pear-verl games make`): RL prompts, test set, solver answers
-  2. teacher   — a tiny Qwen2 trained from scratch on the solver answers (`python -m pear_verl.sft`, plain SFT)
-  3. generate  — SFT data sampled from the teacher, with behaviour log-probs (`pear-verl generate`; a tiny
-                 teacher is rarely right, so its samples are kept whether correct or not: `--keep all`)
-  4. students  — one initial student trained twice on that data: plain SFT and PEAR (token variant)
-  5. grpo      — identical verl GRPO for both (`verl.trainer.main_ppo`, `rollout.name=hf`, CPU)
-  6. eval      — pass@k of every model on the held-out puzzles (`pear-verl eval`), one table + one plot
+  1. data      — `pear-verl games make`-style splits, canonically disjoint (reordered numbers = one puzzle)
+  2. teacher   — a tiny Qwen2 trained from scratch on every valid expression (`python -m pear_verl.sft`, plain)
+  3. base      — the student's own prior: trained from scratch on *other* puzzles, one solution each, in
+                 another writing style (no spaces, larger operand first), so teacher data is off-policy
+  4. generate  — SFT data sampled from the teacher with behaviour log-probs (`pear-verl generate`), and
+                 `pear-verl report` of δ = log π_base − log π_teacher on it
+  5. arms      — per seed: plain SFT and PEAR (token; block / sequence optional) from the base, then
+                 identical verl GRPO (`verl.trainer.main_ppo`, hf rollout), pass@k after each
+  6. summary   — per-arm mean ± sd, paired PEAR − SFT differences, verdict lines and plots in report.md
 
-Every stage is skipped when its output exists, so a killed run resumes. The numbers are whatever this
-run produces; at this size they say that the pipeline works, not which method is better.
+Every stage is skipped when its output exists, so a killed run resumes.
 
-Run: `python -m pear_verl.demo [--workdir runs/demo]` (`bash scripts/demo.sh` sets up `./.venv`
-first); `--quick` is the smallest end-to-end run (the tests use it).
+Run: `python -m pear_verl.demo [--workdir runs/demo] [--arms sft pear block] [--seeds 0 1 2]`
+(`bash scripts/demo.sh` sets up `./.venv` first); `--quick` is the smallest end-to-end run (the tests use it).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from dataclasses import dataclass
+import time
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
+import torch
 
-from pear_verl.evaluate import compare, run_eval
-from pear_verl.generate import GenerationSettings, generate
+from pear_verl import demo_summary as summary
 from pear_verl.cpu_runtime.grpo import launch_grpo
-from pear_verl.io import JobFailed, run_logged, write_parquet_atomic
+from pear_verl.demo_task import GAME, KNOBS, PROMPT_STYLE, write_sft
+from pear_verl.evaluate import run_eval
+from pear_verl.generate import GenerationSettings, generate
+from pear_verl.io import JobFailed, atomic_path, run_logged, write_json_atomic, write_parquet_atomic
+from pear_verl.report import run_report
 from pear_verl.rl_data import make_game_data
 from pear_verl.tiny import save_tiny_model
 
-GAME, KNOBS = "knights_knaves", {"n_people": 2, "depth": 1}
+ARMS = {"sft": ["pear.enable=false"], "pear": ["pear.variant=token"], "block": ["pear.variant=block"], "sequence": ["pear.variant=sequence"]}
+
 # Settings for fast, exact CPU SFT runs (fp32: no bf16 autocast on CPU).
 CPU_SFT = [
     "trainer.device=cpu",
@@ -44,20 +53,8 @@ CPU_SFT = [
     "trainer.logger=[console,file]",
     "data.max_token_len_per_gpu=4096",
     "checkpoint.save_contents=[model,optimizer,extra,hf_model]",
+    "model.enable_gradient_checkpointing=False",  # tiny models: recomputation only costs time
 ]
-
-
-@dataclass
-class Sizes:
-    puzzles: int = 512
-    test_puzzles: int = 64
-    teacher_steps: int = 200
-    student_steps: int = 60
-    grpo_steps: int = 8
-    eval_n: int = 8
-
-
-QUICK = Sizes(puzzles=128, test_puzzles=16, teacher_steps=60, student_steps=10, grpo_steps=2, eval_n=2)
 
 
 def launch_sft(run_dir: Path, overrides: list[str], nproc: int = 1) -> None:
@@ -74,18 +71,19 @@ def hf_export(ckpt_dir: Path, steps: int, sub: str = "") -> Path:
     return ckpt_dir / f"global_step_{steps}" / sub / "huggingface"
 
 
-def sft_stage(run_dir: Path, model: Path, train: Path, val: Path, steps: int, extra: list[str], nproc: int = 1) -> Path:
+def sft_stage(run_dir: Path, model: Path, train: Path, val: Path, steps: int, extra: list[str], nproc: int = 1, batch: int = 16) -> Path:
     """Train unless the run's HF export already exists; returns the HF export folder."""
     export = hf_export(run_dir / "ckpt", steps)
     if export.exists():
         print(f"[skip] {run_dir.name}: {export} exists")
         return export
-    launch_sft(run_dir, [f"model.path={model}", f"data.train_files={train}", f"data.val_files={val}", "data.train_batch_size=16",
+    launch_sft(run_dir, [f"model.path={model}", f"data.train_files={train}", f"data.val_files={val}", f"data.train_batch_size={batch}",
                          f"trainer.total_training_steps={steps}", "trainer.total_epochs=1000", "trainer.project_name=pear-demo", f"trainer.experiment_name={run_dir.name}", *extra], nproc)
     return export
 
 
-def grpo_stage(run_dir: Path, model: Path, data_dir: Path, steps: int, extra: tuple[str, ...] = (), rollout: str = "hf") -> Path:
+def grpo_stage(run_dir: Path, model: Path, data_dir: Path, steps: int, extra: tuple[str, ...] = (), rollout: str = "hf", seed: int = 0,
+               lr: float = 1e-3, n: int = 4) -> Path:
     """Identical GRPO for every student (`rollout`: hf | vllm); returns the final actor's HF export."""
     export = hf_export(run_dir / "ckpt", steps, "actor")
     if export.exists():
@@ -94,15 +92,75 @@ def grpo_stage(run_dir: Path, model: Path, data_dir: Path, steps: int, extra: tu
     launch_grpo(run_dir, [
         f"data.train_files={data_dir / 'train.parquet'}", f"data.val_files={data_dir / 'test.parquet'}",
         "data.train_batch_size=16", "data.max_prompt_length=192", "data.max_response_length=24",
-        f"actor_rollout_ref.model.path={model}", "actor_rollout_ref.actor.optim.lr=1e-3",
+        f"actor_rollout_ref.model.path={model}", f"actor_rollout_ref.actor.optim.lr={lr}",
         "actor_rollout_ref.actor.ppo_mini_batch_size=16", "actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu=64",
-        "actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu=64", "actor_rollout_ref.rollout.n=4",
+        "actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu=64", f"actor_rollout_ref.rollout.n={n}",
+        f"actor_rollout_ref.rollout.seed={seed}", f"data.seed={seed}", "actor_rollout_ref.model.enable_gradient_checkpointing=False",
         "reward.custom_reward_function.path=pkg://reward_fns", "reward.custom_reward_function.name=compute_score",
         f"trainer.total_training_steps={steps}", f"trainer.save_freq={steps}", "trainer.test_freq=-1",
         "trainer.val_before_train=False", "trainer.logger=[console,file]",
         "trainer.project_name=pear-demo", f"trainer.experiment_name={run_dir.name}", *extra,
     ], rollout)
     return export
+
+
+@dataclass
+class Sizes:
+    puzzles: int = 1400  # teacher / RL puzzles
+    base_puzzles: int = 1000  # the base student's own puzzles (none of them RL or test puzzles)
+    test_puzzles: int = 200
+    hidden: int = 128
+    layers: int = 4
+    batch: int = 64
+    teacher_steps: int = 800
+    base_steps: int = 300
+    student_steps: int = 60
+    grpo_steps: int = 10
+    grpo_lr: float = 2e-4  # 1e-3 collapsed these students within 5 steps (responses shrank to ~5 tokens, reward 0)
+    rollout_n: int = 8  # samples per prompt: more groups with both right and wrong answers
+    gen_prompts: int = 512  # RL puzzles the teacher writes SFT data for
+    gen_n: int = 8
+    keep: str = "correct"  # teacher samples kept for SFT (all | correct), at most 2 per puzzle
+    eval_n: int = 8
+    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
+
+
+QUICK = Sizes(puzzles=160, base_puzzles=96, test_puzzles=16, hidden=64, layers=2, batch=16, teacher_steps=20, base_steps=10,
+              student_steps=4, grpo_steps=2, rollout_n=4, gen_prompts=128, gen_n=4, keep="all", eval_n=2, seeds=[0])
+
+
+class Progress:
+    """Stage lines with wall-clock time since the start, so a long run shows where it is."""
+
+    def __init__(self, total: int):
+        self.start, self.done, self.total = time.time(), 0, total
+
+    def stage(self, text: str) -> None:
+        self.done += 1
+        minutes, seconds = divmod(int(time.time() - self.start), 60)
+        print(f"== [{self.done}/{self.total} {minutes:02d}:{seconds:02d}] {text}", flush=True)
+
+
+def eval_stage(model: Path, test: Path, out: Path, n: int) -> dict:
+    """pass@1 and pass@n on the held-out puzzles (same sampling seed for every model); skipped when done."""
+    if not (out / "results.json").exists():
+        run_eval(str(model), {GAME: str(test)}, GenerationSettings(str(model), n=n, temperature=1.0, max_new_tokens=24), [1, n], str(out))
+    return summary.load_results(out / "results.json")
+
+
+def data_stage(data: Path, sizes: Sizes) -> None:
+    """Canonically disjoint test / RL / base puzzles; the teacher's and the base's SFT text."""
+    if (data / "base_val.parquet").exists():
+        return
+    make_game_data(GAME, sizes.puzzles + sizes.base_puzzles, sizes.test_puzzles, 0, KNOBS, data / "all", prompt_style=PROMPT_STYLE)
+    rows = pd.read_parquet(data / "all" / "train.parquet")
+    rl, base = rows.iloc[: sizes.puzzles].reset_index(drop=True), rows.iloc[sizes.puzzles :].reset_index(drop=True)
+    write_parquet_atomic(rl, data / "train.parquet")
+    write_parquet_atomic(rl.iloc[: sizes.gen_prompts], data / "gen_prompts.parquet")
+    write_parquet_atomic(pd.read_parquet(data / "all" / "test.parquet"), data / "test.parquet")
+    n_val = max(8, min(64, sizes.puzzles // 10))
+    write_sft(rl, "teacher", None, data / "solver", n_val)
+    write_sft(base, "base", 1, data / "base", n_val)
 
 
 def split_off_val(path: Path, out_dir: Path, prefix: str) -> None:
@@ -116,6 +174,15 @@ def split_off_val(path: Path, out_dir: Path, prefix: str) -> None:
             write_parquet_atomic(part, out_dir / f"{name}.parquet")
 
 
+def seeded_order(path: Path, seed: int) -> Path:
+    """The SFT rows shuffled by `seed`: verl's SFT sampler ignores trainer.seed (DistributedSampler's fixed
+    seed 0), so the seed enters through the data order, the same for every arm of one seed."""
+    out = path.with_name(f"{path.stem}_s{seed}.parquet")
+    if not out.exists():
+        write_parquet_atomic(pd.read_parquet(path).sample(frac=1.0, random_state=seed).reset_index(drop=True), out)
+    return out
+
+
 def logged_steps(run_dir: Path) -> dict[int, dict]:
     """metrics.jsonl of a run, merged per step (validation is logged as a separate line)."""
     steps: dict[int, dict] = {}
@@ -125,71 +192,93 @@ def logged_steps(run_dir: Path) -> dict[int, dict]:
     return steps
 
 
-def training_summary(work: Path) -> str:
-    """The students' last SFT step (PEAR's weights next to the plain NLL) and the GRPO reward curve."""
-    sft_keys = ["train/loss", "pear/base_loss", "pear/weight_mean", "pear/ess", "val/loss"]
-    lines = ["| SFT run | step | " + " | ".join(sft_keys) + " |", "|---|---|" + "---|" * len(sft_keys)]
-    for method in ("sft", "pear"):
-        steps = logged_steps(work / f"student_{method}")
-        last = max(steps)
-        lines.append(f"| {method} | {last} | " + " | ".join(f"{steps[last][k]:.4f}" if k in steps[last] else "–" for k in sft_keys) + " |")
-    lines += ["", "| GRPO run | mean reward per step | response length (last step) |", "|---|---|---|"]
-    for method in ("sft", "pear"):
-        steps = logged_steps(work / f"grpo_{method}")
-        curve = " ".join(f"{steps[s]['critic/score/mean']:.3f}" for s in sorted(steps))
-        lines.append(f"| {method}+grpo | {curve} | {steps[max(steps)]['response_length/mean']:.1f} |")
-    return "\n".join(lines)
+def summarise(work: Path) -> str:
+    """report.md from the finished runs listed in plan.json: δ preview, tables, verdict, GRPO check, plots."""
+    plan = json.loads((work / "plan.json").read_text())
+    arms, seeds, ks = plan["arms"], plan["sizes"]["seeds"], ["pass@1", f"pass@{plan['sizes']['eval_n']}"]
+    evals = {name: summary.load_results(work / "eval" / name / "results.json") for name in ("teacher", "base")}
+    for arm in arms:
+        evals[arm] = {stage: {s: summary.load_results(work / "eval" / f"{arm}_s{s}_{stage}" / "results.json") for s in seeds} for stage in ("sft", "rl")}
+    grpo_logs = {arm: {s: logged_steps(work / f"grpo_{arm}_s{s}") for s in seeds} for arm in arms}
+    sft_logs = {arm: {s: logged_steps(work / f"student_{arm}_s{s}") for s in seeds} for arm in arms}
+    pictures = summary.plots(work, grpo_logs, sft_logs, evals, arms, ks)
+    curves = {arm: [[grpo_logs[arm][s][t]["critic/score/mean"] for t in sorted(grpo_logs[arm][s])] for s in seeds] for arm in arms}
+    text = "\n".join([
+        f"# PEAR demo: {GAME} {KNOBS}, {len(seeds)} seed(s)", "", f"Command: `{plan['command']}`", "",
+        "## Verdict (computed)", "", *[f"- {line}" for line in summary.verdicts(evals, arms, ks)], "",
+        "## GRPO", "", *[f"- {summary.grpo_line(arm, curves[arm])}" for arm in arms], "",
+        "## pass@k on held-out puzzles (%, mean ± sd over seeds)", "", summary.tables(evals, arms, ks), "",
+        "## δ = log π_base − log π_teacher on the teacher's SFT data, before SFT", "",
+        (work / "delta" / "report.md").read_text().split("\n", 1)[1], "",
+        *[f"![{name}]({name})" for name in ["delta/delta_hist.png", *pictures]], "",
+    ])
+    with atomic_path(work / "report.md") as tmp:
+        tmp.write_text(text)
+    return text
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", default="runs/demo")
     parser.add_argument("--quick", action="store_true", help="smallest end-to-end run (minutes)")
+    parser.add_argument("--arms", nargs="+", default=["sft", "pear"], choices=list(ARMS), help="sft must be one (the control)")
+    parser.add_argument("--seeds", type=int, nargs="+", help="student seeds (default: 0 1 2; --quick: 0)")
     parser.add_argument("--nproc", type=int, default=1, help="CPU ranks (gloo) per SFT run")
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("OMP_NUM_THREADS", 1)),
+                        help="intra-op threads per process (default 1: tiny models on a busy 2-core CPU ran a training step "
+                             "in 0.1 s with one thread and 4.6 s with two)")
     args = parser.parse_args()
+    os.environ["OMP_NUM_THREADS"] = str(args.threads)  # every training, GRPO and Ray child inherits it
+    torch.set_num_threads(args.threads)
+    if "sft" not in args.arms:
+        parser.error("--arms must include sft (the control every other arm is compared with)")
     sizes = QUICK if args.quick else Sizes()
+    sizes = replace(sizes, seeds=args.seeds or sizes.seeds)
     work = Path(args.workdir).resolve()
     data = work / "data"
+    plan = {"sizes": asdict(sizes), "arms": args.arms, "command": "python -m pear_verl.demo " + " ".join(sys.argv[1:])}
+    if (work / "plan.json").exists() and json.loads((work / "plan.json").read_text())["sizes"] != plan["sizes"]:
+        sys.exit(f"{work} holds a run with other sizes; use another --workdir")
+    write_json_atomic(plan, work / "plan.json")
+    progress = Progress(5 + 2 * len(args.arms) * len(sizes.seeds))
+    shape = dict(hidden=sizes.hidden, layers=sizes.layers, heads=max(1, sizes.hidden // 32))
 
-    print("== 1. data", flush=True)
-    if not (data / "sft_train.parquet").exists():
-        make_game_data(GAME, sizes.puzzles, sizes.test_puzzles, 0, KNOBS, data, sft=True)
-    split_off_val(data / "sft_train.parquet", data, "solver")
-
-    print("== 2. teacher: plain SFT from scratch on solver answers", flush=True)
-    for name, seed in (("teacher_init", 1), ("student_init", 0)):
+    progress.stage("data: canonically disjoint countdown splits, teacher and base SFT text")
+    data_stage(data, sizes)
+    for name, seed in (("teacher_init", 1), ("base_init", 0)):
         if not (work / name / "config.json").exists():
-            save_tiny_model(work / name, seed=seed, hidden=64)
+            save_tiny_model(work / name, seed=seed, **shape)
+    train_args = dict(nproc=args.nproc, batch=sizes.batch)
+    progress.stage("teacher: plain SFT from scratch on every valid expression")
     teacher = sft_stage(work / "teacher", work / "teacher_init", data / "solver_train.parquet", data / "solver_val.parquet",
-                        sizes.teacher_steps, ["pear.enable=false", "optim.lr=3e-3"], args.nproc)
-
-    print("== 3. SFT data from the teacher, with behaviour log-probs", flush=True)
+                        sizes.teacher_steps, ["pear.enable=false", "optim.lr=2e-3"], **train_args)
+    progress.stage("base: the student's own prior (other puzzles, other writing style)")
+    base = sft_stage(work / "base", work / "base_init", data / "base_train.parquet", data / "base_val.parquet",
+                     sizes.base_steps, ["pear.enable=false", "optim.lr=2e-3"], **train_args)
+    progress.stage("teacher and base on held-out puzzles; teacher SFT data with behaviour log-probs; δ report")
+    for name, model in (("teacher", teacher), ("base", base)):
+        eval_stage(model, data / "test.parquet", work / "eval" / name, sizes.eval_n)
     sft_data = data / "teacher_sft.parquet"
     if not sft_data.exists():
-        generate(str(data / "train.parquet"), sft_data, GenerationSettings(str(teacher), n=4, temperature=1.0, max_new_tokens=24, keep="all", max_per_prompt=2))
+        generate(str(data / "gen_prompts.parquet"), sft_data, GenerationSettings(str(teacher), n=sizes.gen_n, temperature=1.0, max_new_tokens=24,
+                                                                          keep=sizes.keep, max_per_prompt=2))
     split_off_val(sft_data, data, "teacher")
+    if not (work / "delta" / "report.json").exists():
+        knobs = {"gamma": 0.999, "block_size": 4, "ratio_clip": (-0.08, 0.3), "log_weight_clip": (-10.0, 5.0)}
+        run_report(str(data / "teacher_train.parquet"), str(base), str(work / "delta"), knobs, {"max_length": 1024})
 
-    print("== 4. students: plain SFT and PEAR on the same data", flush=True)
-    students = {}
-    for method, extra in (("sft", ["pear.enable=false"]), ("pear", ["pear.variant=token"])):
-        students[method] = sft_stage(work / f"student_{method}", work / "student_init", data / "teacher_train.parquet",
-                                     data / "teacher_val.parquet", sizes.student_steps, [*extra, "optim.lr=3e-3"], args.nproc)
+    for seed in sizes.seeds:
+        for arm in args.arms:
+            progress.stage(f"seed {seed}, {arm}: SFT from the base, then pass@k")
+            student = sft_stage(work / f"student_{arm}_s{seed}", base, seeded_order(data / "teacher_train.parquet", seed), data / "teacher_val.parquet",
+                                sizes.student_steps, [*ARMS[arm], "optim.lr=1e-3"], **train_args)
+            eval_stage(student, data / "test.parquet", work / "eval" / f"{arm}_s{seed}_sft", sizes.eval_n)
+            progress.stage(f"seed {seed}, {arm}: identical GRPO (verl main_ppo, hf rollout), then pass@k")
+            tuned = grpo_stage(work / f"grpo_{arm}_s{seed}", student, data, sizes.grpo_steps, seed=seed, lr=sizes.grpo_lr, n=sizes.rollout_n)
+            eval_stage(tuned, data / "test.parquet", work / "eval" / f"{arm}_s{seed}_rl", sizes.eval_n)
 
-    print("== 5. identical GRPO for both students (verl main_ppo, hf rollout on CPU)", flush=True)
-    models = {"teacher": teacher, **{f"{m}": p for m, p in students.items()}}
-    for method, student in students.items():
-        models[f"{method}+grpo"] = grpo_stage(work / f"grpo_{method}", student, data, sizes.grpo_steps)
-
-    print("== 6. evaluation on held-out puzzles", flush=True)
-    settings = dict(n=sizes.eval_n, temperature=1.0, max_new_tokens=24)
-    for name, model in models.items():
-        out = work / "eval" / name
-        if not (out / "results.json").exists():
-            run_eval(str(model), {GAME: str(data / "test.parquet")}, GenerationSettings(str(model), **settings), [1, sizes.eval_n], str(out))
-    table = compare({name: str(work / "eval" / name) for name in models}, str(work / "eval"))
-    summary = training_summary(work)
-    (work / "report.md").write_text(f"{summary}\n\n{table}")
-    print(f"\n{summary}\n\n{table}\nplot: {work / 'eval' / 'compare.png'}, report: {work / 'report.md'}")
+    progress.stage("summary")
+    print(summarise(work) + f"\nreport: {work / 'report.md'}")
 
 
 if __name__ == "__main__":

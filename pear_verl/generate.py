@@ -145,8 +145,8 @@ def generate(prompts_path: str, out: str | Path, s: GenerationSettings, tokenize
             scores = [compute_score(row.data_source, text, truth)["score"] if done else 0.0 for text, done in responses]
             for k in select(scores, s.keep, s.max_per_prompt):
                 text, done = responses[k]
-                if not done:
-                    continue  # cut off at max_new_tokens: not a response the teacher finished
+                if not done or not text.strip():
+                    continue  # cut off at max_new_tokens, or empty: not a response to train on
                 rows.append({"messages": list(row.prompt) + [{"role": "assistant", "content": text}],
                              "data_source": row.data_source, "reward": scores[k], "prompt_index": start + offset, "sample_index": k})
         with atomic_path(part) as tmp:

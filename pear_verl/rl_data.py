@@ -24,7 +24,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from pear_verl.io import read_table, write_parquet_atomic
-from reward_fns.games import game_names, get_game
+from reward_fns.games import PROMPT_STYLES, game_names, get_game
 
 MATH_INSTRUCTION = "Please reason step by step, and put your final answer within \\boxed{}."
 
@@ -56,9 +56,11 @@ def parse_knobs(pairs: list[str]) -> dict:
 MAX_DUPLICATE_DRAWS = 10_000  # the knobs admit (almost) no new puzzles: fail instead of looping forever
 
 
-def make_game_data(game_name: str, n_train: int, n_test: int, seed: int, knobs: dict, out_dir: str | Path, sft: bool = False) -> dict:
-    """Write train.parquet / test.parquet (and sft_train.parquet) for one game; test puzzles never
-    appear in train. Returns the row counts."""
+def make_game_data(game_name: str, n_train: int, n_test: int, seed: int, knobs: dict, out_dir: str | Path, sft: bool = False,
+                   prompt_style: str = "full") -> dict:
+    """Write train.parquet / test.parquet (and sft_train.parquet) for one game. Splits are disjoint on the
+    game's canonical form (`Game.canonical`): no test puzzle is a train puzzle reordered or renamed.
+    Returns the row counts."""
     game = get_game(game_name)
     unknown = set(knobs) - set(game.knobs)
     if unknown:
@@ -73,8 +75,8 @@ def make_game_data(game_name: str, n_train: int, n_test: int, seed: int, knobs: 
             duplicates_in_a_row = 0
             while len(rows[split]) < n:
                 puzzle = game.generate(rng, **knobs)
-                truth = json.dumps(puzzle, sort_keys=True)
-                if truth in seen:  # no duplicates, and nothing shared between test and train
+                truth, key = json.dumps(puzzle, sort_keys=True), game.canonical(puzzle)
+                if key in seen:  # no duplicates, and nothing shared between test and train, up to canonical form
                     duplicates_in_a_row += 1
                     if duplicates_in_a_row > MAX_DUPLICATE_DRAWS:
                         raise ValueError(
@@ -83,8 +85,8 @@ def make_game_data(game_name: str, n_train: int, n_test: int, seed: int, knobs: 
                         )
                     continue
                 duplicates_in_a_row = 0
-                seen.add(truth)
-                prompt = game.prompt(puzzle)
+                seen.add(key)
+                prompt = game.styled_prompt(puzzle, prompt_style)
                 rows[split].append(rl_row(f"game/{game_name}", prompt, truth, "reasoning", split, len(rows[split]), knobs=json.dumps(knobs)))
                 if sft and split == "train":
                     answer = f"<answer>{game.solve(puzzle)}</answer>"
@@ -121,8 +123,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     make.add_argument("--seed", type=int, default=0)
     make.add_argument("--knob", action="append", default=[], help="difficulty knob key=value (repeatable)")
     make.add_argument("--sft", action="store_true", help="also write sft_train.parquet with solver answers")
+    make.add_argument("--prompt-style", default="full", choices=PROMPT_STYLES, help="compact: the puzzle only, for small models")
     make.add_argument("--out", required=True, help="output folder")
-    make.set_defaults(func=lambda a: print(make_game_data(a.game, a.n, a.test_n, a.seed, parse_knobs(a.knob), a.out, a.sft)))
+    make.set_defaults(func=lambda a: print(make_game_data(a.game, a.n, a.test_n, a.seed, parse_knobs(a.knob), a.out, a.sft, a.prompt_style)))
     listing = games.add_parser("list", help="registered games and their knobs")
     listing.set_defaults(func=lambda a: [print(f"game/{n}: {get_game(n).knobs}") for n in game_names()])
 

@@ -33,6 +33,7 @@ RG_PREFIX = "rg/"  # reasoning-gym tasks (reward_fns.games.rg)
 BUILTIN_GAMES = ("countdown", "game24", "sudoku", "knights_knaves", "maze", "cryptarithm")
 MAX_RESPONSE_CHARS = 200_000  # answers are looked for in the tail only
 MAX_ANSWER_CHARS = 2_000
+PROMPT_STYLES = ("full", "compact")  # full: instructions in words; compact: the puzzle only (small models)
 logger = logging.getLogger(__name__)
 
 
@@ -68,6 +69,22 @@ class Game(ABC):
     @abstractmethod
     def check(self, puzzle: dict, answer: str) -> Verdict:
         """Verify an extracted answer. Must not raise on any string, and must stay fast on long ones."""
+
+    def canonical(self, puzzle: dict) -> str:
+        """A key equal for puzzles that are the same problem in another guise (numbers reordered, names or
+        letters renamed, a board mirrored). `games make` keeps train and test disjoint on it, so held-out
+        accuracy is not memory. Default: the puzzle as sorted JSON (exact duplicates only)."""
+        return json.dumps(puzzle, sort_keys=True)
+
+    def compact_prompt(self, puzzle: dict) -> str:
+        """The puzzle in as few tokens as possible, for small models (`games make --prompt-style compact`);
+        the answer still goes in <answer></answer>. Default: the full prompt (games without a compact form)."""
+        return self.prompt(puzzle)
+
+    def styled_prompt(self, puzzle: dict, style: str = "full") -> str:
+        if style not in PROMPT_STYLES:
+            raise ValueError(f"unknown prompt style {style!r}; choose from {PROMPT_STYLES}")
+        return self.compact_prompt(puzzle) if style == "compact" else self.prompt(puzzle)
 
     def extract_answer(self, response: str):
         """Text of the last <answer>...</answer> (linear time: two reverse searches)."""

@@ -97,6 +97,15 @@ class Countdown(Game):
             + answer_instruction("for example <answer>(1 + 2) * 3</answer>.")
         )
 
+    def compact_prompt(self, puzzle: dict) -> str:
+        # "3 6 2 -> 1": the numbers, the target, and "any" when not every number must be used.
+        rule = "" if puzzle["use_all"] else " any"
+        return " ".join(map(str, puzzle["numbers"])) + f" -> {puzzle['target']}{rule}"
+
+    def canonical(self, puzzle: dict) -> str:
+        # The order of the numbers is no part of the problem: 3 6 2 -> 1 and 2 3 6 -> 1 are one puzzle.
+        return f"{sorted(puzzle['numbers'])}->{puzzle['target']}:{bool(puzzle['use_all'])}"
+
     def solve(self, puzzle: dict) -> str:
         found = search(puzzle["numbers"], puzzle["target"], puzzle["use_all"])
         if found is None:

@@ -11,6 +11,7 @@ Knobs: n_words (addends, 2–3), digits (length of each addend, 2–4).
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 from typing import Optional
@@ -109,6 +110,22 @@ class Cryptarithm(Game):
             f"same digit, and no number starts with 0.{given} "
             + answer_instruction("as letter=digit pairs, for example <answer>A=1, B=2, C=3</answer>.")
         )
+
+    def compact_prompt(self, puzzle: dict) -> str:
+        hints = ",".join(f"{ch}={d}" for ch, d in sorted(puzzle["hints"].items()))
+        return " + ".join(puzzle["words"]) + " = " + puzzle["result"] + (f"; {hints}" if hints else "")
+
+    def canonical(self, puzzle: dict) -> str:
+        # Letters are arbitrary and addends commute: over every order of the addends, rename letters in
+        # order of first appearance; the smallest form wins.
+        forms = []
+        for words in itertools.permutations(puzzle["words"]):
+            names: dict[str, str] = {}
+            for ch in "".join(words) + puzzle["result"]:
+                names.setdefault(ch, LETTERS[len(names)])
+            hints = sorted(f"{names[ch]}={d}" for ch, d in puzzle["hints"].items())
+            forms.append("+".join("".join(names[ch] for ch in w) for w in words) + "=" + "".join(names[ch] for ch in puzzle["result"]) + f":{hints}")
+        return min(forms)
 
     def solve(self, puzzle: dict) -> str:
         (found,) = solutions(puzzle["words"], puzzle["result"], limit=1, hints=puzzle["hints"])

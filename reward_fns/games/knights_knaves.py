@@ -12,6 +12,7 @@ Knobs: n_people (2–8), depth (max formula nesting, 1–3). Speakers may talk a
 from __future__ import annotations
 
 import itertools
+import json
 import random
 import re
 
@@ -96,6 +97,29 @@ class KnightsKnaves(Game):
             f"{', '.join(puzzle['people'])}.\n{lines}\nWho is a knight and who is a knave? "
             + answer_instruction("naming everyone, for example <answer>Alice is a knight, Bob is a knave</answer>.")
         )
+
+    def compact_prompt(self, puzzle: dict) -> str:
+        return "\n".join(f"{speaker}: {render(f)}" for speaker, f in puzzle["statements"])
+
+    def canonical(self, puzzle: dict) -> str:
+        # Names are arbitrary, statements unordered, and/or/same symmetric: the smallest normal form over
+        # all renamings of the people to P0, P1, ... (n_people <= 8: at most 40320 renamings).
+        def normal(f: list, rename: dict) -> list:
+            op = f[0]
+            if op == "is":
+                return ["is", rename[f[1]], f[2]]
+            if op == "same":
+                return ["same", *sorted((rename[f[1]], rename[f[2]]))]
+            if op == "not":
+                return ["not", normal(f[1], rename)]
+            return [op, *sorted((normal(f[1], rename), normal(f[2], rename)), key=json.dumps)]
+
+        forms = []
+        for order in itertools.permutations(puzzle["people"]):
+            rename = {name: f"P{i}" for i, name in enumerate(order)}
+            statements = sorted(json.dumps([rename[s], normal(f, rename)]) for s, f in puzzle["statements"])
+            forms.append(json.dumps(statements))
+        return min(forms)
 
     def solve(self, puzzle: dict) -> str:
         (roles,) = consistent(puzzle["people"], puzzle["statements"])

@@ -94,6 +94,33 @@ class Maze(Game):
             + answer_instruction("as a sequence of moves, for example <answer>R R D L</answer>.")
         )
 
+    def compact_prompt(self, puzzle: dict) -> str:
+        rows = [list(line) for line in puzzle["grid"]]
+        (sr, sc), (gr, gc) = puzzle["start"], puzzle["goal"]
+        rows[sr][sc], rows[gr][gc] = "S", "G"
+        return "\n".join("".join(row) for row in rows)
+
+    def canonical(self, puzzle: dict) -> str:
+        # A mirrored or rotated maze, or one walked from G back to S, is the same problem: the smallest
+        # picture over the board's symmetries (transposes only for square boards) and both directions.
+        grid = [list(line) for line in puzzle["grid"]]
+        marks = [tuple(puzzle["start"]), tuple(puzzle["goal"])]
+        forms = []
+        for flip_rows in (False, True):
+            for flip_cols in (False, True):
+                for transpose in (False, True) if len(grid) == len(grid[0]) else (False,):
+                    def move(r: int, c: int) -> tuple[int, int]:
+                        r = len(grid) - 1 - r if flip_rows else r
+                        c = len(grid[0]) - 1 - c if flip_cols else c
+                        return (c, r) if transpose else (r, c)
+
+                    cells = {move(r, c): ch for r, row in enumerate(grid) for c, ch in enumerate(row)}
+                    height, width = (len(grid[0]), len(grid)) if transpose else (len(grid), len(grid[0]))
+                    picture = "/".join("".join(cells[r, c] for c in range(width)) for r in range(height))
+                    ends = sorted(move(*m) for m in marks)  # unordered: S->G and G->S are one puzzle
+                    forms.append(f"{picture}:{ends}")
+        return min(forms)
+
     def solve(self, puzzle: dict) -> str:
         return " ".join(bfs(puzzle["grid"], tuple(puzzle["start"]), tuple(puzzle["goal"])))
 

@@ -110,6 +110,18 @@ class Sudoku(Game):
             + answer_instruction(f"as the completed grid, one row of {size} digits per line.")
         )
 
+    def compact_prompt(self, puzzle: dict) -> str:
+        size = puzzle["size"]
+        return "/".join(puzzle["grid"][r * size : (r + 1) * size] for r in range(size))
+
+    def canonical(self, puzzle: dict) -> str:
+        # Renaming the digits gives the same puzzle: number them in order of first appearance among the clues.
+        names: dict[str, str] = {}
+        for ch in puzzle["grid"]:
+            if ch != "." and ch not in names:
+                names[ch] = str(len(names) + 1)
+        return f"{puzzle['size']}:" + "".join(names.get(ch, ".") for ch in puzzle["grid"])
+
     def solve(self, puzzle: dict) -> str:
         count, solution = count_solutions(_digits(puzzle["grid"]), puzzle["size"], limit=1)
         if not count:

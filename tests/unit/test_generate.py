@@ -82,3 +82,15 @@ def test_same_seed_same_file_and_resume(tiny_models, prompts, tmp_path, monkeypa
     resumed = pd.read_parquet(generate(prompts, tmp_path / "b.parquet", settings, chunk_prompts=2))
     assert calls["n"] == -10 + 2  # 3 chunks, the first was done before the kill
     assert resumed.equals(fresh)
+
+
+def test_empty_and_unfinished_responses_are_dropped(tiny_models, prompts, tmp_path, monkeypatch):
+    # Per prompt: an empty finished response, a blank one, one cut off at max_new_tokens, and a real one.
+    def fake(self, prompts, settings, seed):
+        return [[("", True), ("  \n", True), ("<answer>1 + 2", False), ("<answer>1 + 2</answer>", True)] for _ in prompts]
+
+    monkeypatch.setattr(HFGenerator, "sample", fake)
+    out = generate(prompts, tmp_path / "sft.parquet", GenerationSettings(tiny_models["teacher"], **SETTINGS), chunk_prompts=4)
+    frame = pd.read_parquet(out)
+    assert list(frame["sample_index"]) == [3] * 6
+    assert all(m[-1]["content"] == "<answer>1 + 2</answer>" for m in frame["messages"])

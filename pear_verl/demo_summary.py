@@ -1,0 +1,169 @@
+"""The demo's verdict: per-arm mean ± sd over seeds, the paired PEAR − SFT difference, GRPO's reward rise
+against its step noise, and the pictures, all written into `report.md`.
+
+Why: at CPU scale one run per arm is noise. Each arm runs with several seeds (the same seed gives both
+arms the same SFT data order and GRPO sampling seed), so the honest comparison is the *paired*
+difference per seed, with its spread. Every sentence of the verdict is computed from the numbers:
+  - a difference is "beyond the seed spread" when |mean| > 2 standard errors of the paired differences
+    (sd / √n), otherwise "within it"; with one seed there is no spread and the verdict says so;
+  - GRPO "raises reward" when (mean of the last third of steps − mean of the first third), averaged over
+    seeds, exceeds the step noise: the sd of step-to-step changes / √2 (the per-step noise sd of a flat
+    noisy curve), averaged over seeds.
+
+Run: `python -m pear_verl.demo_summary WORKDIR` rewrites WORKDIR/report.md from finished runs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from pear_verl.io import atomic_path
+
+
+def mean_sd(values: list[float]) -> tuple[float, float]:
+    """Mean and sample sd (n − 1); sd is nan for fewer than two values."""
+    arr = np.asarray(values, float)
+    return float(arr.mean()), float(arr.std(ddof=1)) if len(arr) > 1 else math.nan
+
+
+def paired_difference(treatment: list[float], control: list[float]) -> dict:
+    """Per-seed differences treatment − control: mean, sd, standard error, n."""
+    if len(treatment) != len(control) or not treatment:
+        raise ValueError(f"paired difference needs equally many seeds, got {len(treatment)} and {len(control)}")
+    diffs = [t - c for t, c in zip(treatment, control)]
+    mean, sd = mean_sd(diffs)
+    return {"mean": mean, "sd": sd, "se": sd / math.sqrt(len(diffs)), "n": len(diffs), "diffs": diffs}
+
+
+def verdict_line(label: str, diff: dict, scale: float = 100.0, unit: str = "points") -> str:
+    """E.g. 'PEAR − SFT post-RL pass@1: +3.1 ± 1.2 points (3 seeds): beyond the seed spread (|mean| > 2 SE = 1.4)'."""
+    mean, sd, n = scale * diff["mean"], scale * diff["sd"], diff["n"]
+    if n < 2:
+        return f"{label}: {mean:+.1f} {unit} (1 seed): no seed spread to judge it against"
+    two_se = 2 * scale * diff["se"]
+    where = "beyond the seed spread" if abs(mean) > two_se else "within the seed spread"
+    return f"{label}: {mean:+.1f} ± {sd:.1f} {unit} ({n} seeds): {where} (|mean| {'>' if abs(mean) > two_se else '≤'} 2 SE = {two_se:.1f})"
+
+
+def reward_rise(curve: list[float]) -> tuple[float, float]:
+    """(mean of the last third − mean of the first third, step noise = sd of step-to-step changes / √2)."""
+    arr = np.asarray(curve, float)
+    third = max(1, len(arr) // 3)
+    rise = float(arr[-third:].mean() - arr[:third].mean())
+    noise = float(np.diff(arr).std(ddof=1) / math.sqrt(2)) if len(arr) > 2 else math.nan
+    return rise, noise
+
+
+def grpo_line(arm: str, curves: list[list[float]]) -> str:
+    pairs = [reward_rise(c) for c in curves]
+    rise, noise = float(np.mean([p[0] for p in pairs])), float(np.nanmean([p[1] for p in pairs])) if any(not math.isnan(p[1]) for p in pairs) else math.nan
+    if math.isnan(noise):
+        return f"{arm}: GRPO reward rise {rise:+.3f} (too few steps to measure step noise)"
+    word = "raises its reward beyond" if rise > noise else "does not raise its reward beyond"
+    return f"{arm}: GRPO {word} the step noise: rise {rise:+.3f} vs noise {noise:.3f} (mean over {len(curves)} seeds)"
+
+
+def _fmt(values: list[float]) -> str:
+    mean, sd = mean_sd([100 * v for v in values])
+    return f"{mean:.1f}" if math.isnan(sd) else f"{mean:.1f} ± {sd:.1f}"
+
+
+def tables(evals: dict, arms: list[str], ks: list[str]) -> str:
+    """evals[arm][stage][seed] = results of one eval (pass@… keys); also 'teacher' / 'base' single runs."""
+    lines = ["| model | stage | seeds | " + " | ".join(ks) + " |", "|---|---|---|" + "---|" * len(ks)]
+    for single in ("teacher", "base"):
+        if single in evals:
+            lines.append(f"| {single} | – | 1 | " + " | ".join(f"{100 * evals[single][k]:.1f}" for k in ks) + " |")
+    for arm in arms:
+        for stage in ("sft", "rl"):
+            runs = list(evals[arm][stage].values())
+            lines.append(f"| {arm} | post-{stage.upper()} | {len(runs)} | " + " | ".join(_fmt([r[k] for r in runs]) for k in ks) + " |")
+    return "\n".join(lines)
+
+
+def verdicts(evals: dict, arms: list[str], ks: list[str]) -> list[str]:
+    lines = []
+    for arm in arms:
+        if arm == "sft":
+            continue
+        seeds = sorted(set(evals[arm]["rl"]) & set(evals["sft"]["rl"]))
+        for stage, name in (("rl", "post-RL"), ("sft", "post-SFT")):
+            for k in ks:
+                diff = paired_difference([evals[arm][stage][s][k] for s in seeds], [evals["sft"][stage][s][k] for s in seeds])
+                lines.append(verdict_line(f"{arm.upper()} − SFT {name} {k}", diff))
+    return lines
+
+
+def _band(ax, steps_by_seed: list[dict], key: str, label: str) -> None:
+    common = sorted(set.intersection(*(set(s) for s in steps_by_seed))) if steps_by_seed else []
+    common = [s for s in common if all(key in run[s] for run in steps_by_seed)]
+    if not common:
+        return
+    values = np.array([[run[s][key] for s in common] for run in steps_by_seed])
+    mean, sd = values.mean(0), values.std(0, ddof=1) if len(values) > 1 else np.zeros(len(common))
+    ax.plot(common, mean, label=label)
+    ax.fill_between(common, mean - sd, mean + sd, alpha=0.25)
+
+
+def plots(out: Path, grpo_logs: dict, sft_logs: dict, evals: dict, arms: list[str], ks: list[str]) -> list[str]:
+    """grpo_reward.png, pass_at_k.png, pear_weights.png in `out`; returns their file names."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    def save(fig, name):
+        fig.tight_layout()
+        with atomic_path(out / name) as tmp:
+            fig.savefig(tmp, format="png", dpi=100)
+        plt.close(fig)
+        return name
+
+    names = []
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    for arm in arms:
+        _band(ax, list(grpo_logs[arm].values()), "critic/score/mean", arm)
+    ax.set(xlabel="GRPO step", ylabel="mean reward", title="GRPO reward (mean ± sd over seeds)")
+    ax.legend()
+    names.append(save(fig, "grpo_reward.png"))
+
+    fig, ax = plt.subplots(figsize=(8, 3.8))
+    groups = [(stage, k) for stage in ("sft", "rl") for k in ks]
+    width = 0.8 / len(arms)
+    for i, arm in enumerate(arms):
+        stats = [mean_sd([100 * r[k] for r in evals[arm][stage].values()]) for stage, k in groups]
+        ax.bar(np.arange(len(groups)) + i * width, [m for m, _ in stats], width, yerr=[0 if math.isnan(s) else s for _, s in stats], capsize=3, label=arm)
+    for single, style in (("teacher", "--"), ("base", ":")):
+        if single in evals:
+            ax.axhline(100 * evals[single]["pass@1"], linestyle=style, color="grey", label=f"{single} pass@1")
+    ax.set_xticks(np.arange(len(groups)) + width * (len(arms) - 1) / 2, [f"post-{s.upper()}\n{k}" for s, k in groups])
+    ax.set(ylabel="% of held-out puzzles", title="pass@k (mean ± sd over seeds)")
+    ax.legend(fontsize=8)
+    names.append(save(fig, "pass_at_k.png"))
+
+    pear_arms = [a for a in arms if a != "sft"]
+    keys = ["pear/ess", "pear/weight_mean", "pear/ratio_clip_frac", "pear/weight_clip_frac"]
+    fig, axes = plt.subplots(1, len(keys), figsize=(13, 3))
+    for ax, key in zip(axes, keys):
+        for arm in pear_arms:
+            _band(ax, list(sft_logs[arm].values()), key, arm)
+        ax.set(xlabel="SFT step", title=key.split("/")[1])
+    axes[0].legend(fontsize=8)
+    names.append(save(fig, "pear_weights.png"))
+    return names
+
+
+def load_results(path: Path) -> dict:
+    bench = json.loads(path.read_text())["benchmarks"]
+    return next(iter(bench.values()))
+
+
+if __name__ == "__main__":
+    from pear_verl.demo import summarise
+
+    summarise(Path(sys.argv[1]))
