@@ -25,6 +25,7 @@ from __future__ import annotations
 import ast
 import cmath
 import functools
+import math
 import re
 import sys
 import threading
@@ -41,6 +42,7 @@ MAX_BOX_TRIES = 5  # a final unbalanced box falls back to up to 4 earlier ones
 MAX_SCAN_CHARS = 20_000  # fallbacks look at the tail only: final answers sit at the end
 DEFAULT_TIMEOUT_S = 0.8  # per check of an answer; keeps the worst case under 1 s
 GOLD_TIMEOUT_S = 5.0  # parsing a gold answer (trusted data), once per worker process
+TRANSIENT_ERRORS = ("timeout", "worker died")  # verdicts that depend on the machine's load: not cached
 MAX_VERDICTS = 50_000  # cached (gold, answer) verdicts per process: at most ~100 MB of keys, usually far less
 _BOXED = re.compile(r"\\(?:boxed|fbox)\s*")
 _ANSWER_LINE = re.compile(r"\b(?:final\s+answer|answer)\s*(?:is\b|:|=)\s*:?\s*(.+)", re.IGNORECASE)
@@ -252,18 +254,27 @@ def worker_check(gold: str, pred: Optional[str]) -> bool:
 
 def _same_number(gold, pred) -> bool:
     """Closed-form numbers math-verify cannot prove equal (cos(2π/7) + cos(4π/7) + cos(6π/7) = −1/2) are
-    compared at 50 significant digits: agreement to 1e-30 in relative terms. Rounded decimals never pass
-    here (0.3333 vs 1/3 differ at 1e-5); they are math-verify's and `_numbers_agree`'s to judge."""
+    compared with 50 significant digits *below the leading one* — precision grows with the magnitude — and
+    must agree to 1e-30 (absolute for |x| >= 1, relative below): 2^2023 − 1 is not 2^2023, and rounded
+    decimals (0.3333 vs 1/3) never pass here; those are math-verify's and `_numbers_agree`'s to judge."""
     import sympy
 
     if not all(isinstance(e, sympy.Expr) and e.is_number for e in (gold, pred)):
         return False
     try:  # in sympy Floats throughout: a Python complex would keep 16 digits only
-        a, b = (sympy.N(e.doit(), 50) for e in (gold, pred))
-        if not (a.is_finite and b.is_finite):
+        a, b = (e.doit() for e in (gold, pred))
+        rough = max(abs(complex(sympy.N(a, 15))), abs(complex(sympy.N(b, 15))))
+        if not math.isfinite(rough):  # beyond 1e308 (or infinite): math-verify's exact verdict stands
             return False
-        return bool(sympy.Abs(a - b) <= sympy.Float("1e-30", 50) * sympy.Max(sympy.Abs(a), sympy.Abs(b)))
-    except (TypeError, ValueError, AttributeError):
+        digits = 50 + max(0, int(math.log10(rough)) + 1) if rough > 0 else 50
+        x, y = sympy.N(a, digits), sympy.N(b, digits)
+        if not (x.is_finite and y.is_finite):
+            return False
+        diff = sympy.Abs(x - y)
+        if x == 0 or y == 0:  # an unsimplified zero leaves a residue near 10^-digits
+            return bool(diff <= sympy.Float("1e-40", digits))
+        return bool(diff <= sympy.Float("1e-30", digits) * sympy.Min(1, sympy.Max(sympy.Abs(x), sympy.Abs(y))))
+    except (TypeError, ValueError, AttributeError, OverflowError):
         return False
 
 
@@ -340,8 +351,9 @@ def _pool(memory_mb: int) -> BoundedPool:
 
 class _Verdicts:
     """(gold, answer, timeout_s) -> (acc, error) within this process. GRPO scores n samples per prompt against
-    one gold, and many samples end in the same answer: each distinct answer is checked once. Timeouts are
-    kept too (the same answer would time out again); a failure to start a worker raises and is not kept."""
+    one gold, and many samples end in the same answer: each distinct answer is checked once. Timeouts and
+    dead workers are not kept (on a busy machine they can be the machine's, not the answer's); a failure to
+    start a worker raises and is not kept either."""
 
     def __init__(self, size: int = MAX_VERDICTS):
         self._items: dict[tuple, tuple[float, str]] = {}
@@ -372,7 +384,8 @@ def check_in_sandbox(gold: str, pred: str, timeout_s: float, memory_mb: int) -> 
         return cached
     outcome = _pool(memory_mb).call_steps([((gold, None), GOLD_TIMEOUT_S), ((gold, pred), timeout_s)])
     verdict = (float(outcome.ok and bool(outcome.value)), outcome.error)
-    _VERDICTS.put(key, verdict)
+    if outcome.error not in TRANSIENT_ERRORS:
+        _VERDICTS.put(key, verdict)
     return verdict
 
 

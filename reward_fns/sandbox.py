@@ -219,6 +219,8 @@ class BoundedPool:
         """Run target(*args) for each (args, timeout_s) in turn on one worker, each step under its own
         timeout, stopping at the first failure; returns the last step's result. Lets a caller give trusted
         preparation (e.g. parsing a gold answer, cached in the worker) a budget of its own."""
+        if not steps:
+            raise ValueError("call_steps needs at least one step")
         worker = self._acquire()
         try:
             for args, timeout_s in steps:
@@ -236,6 +238,10 @@ class BoundedPool:
                 return CallResult(True, value)
         except (EOFError, OSError):  # the worker died, e.g. killed by the kernel for memory
             error = "worker died"
+        except BaseException:  # unpicklable arguments, KeyboardInterrupt: never lose the worker's slot
+            worker.kill()
+            self._release(None)
+            raise
         worker.kill()
         self._release(None)
         return CallResult(False, error=error)

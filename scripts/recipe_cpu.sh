@@ -21,7 +21,8 @@ OUT=$(cd "$OUT" && pwd)
 TINY="--hidden 64 --heads 2"  # pear_verl.tiny.VLLM_TINY: vLLM's CPU attention needs head_dim >= 32
 TEACHER_STEPS=40
 
-export DEVICE=cpu TASK=knights_knaves GAME_KNOBS="--knob n_people=2 --knob depth=1" DATA="$OUT/data"
+# Small countdown (as the demo): thousands of distinct puzzles up to reordering, short answers
+export DEVICE=cpu TASK=countdown GAME_KNOBS="--knob n_numbers=3 --knob max_number=10 --knob target_min=1 --knob target_max=100" DATA="$OUT/data"
 export TEACHER="$OUT/models/teacher/global_step_$TEACHER_STEPS/huggingface" STUDENT="$OUT/models/student"
 export N_TRAIN=64 N_TEST=8 GEN_N=2 GEN_TEMPERATURE=0.7 GEN_MAX_NEW_TOKENS=32 GEN_KEEP=all GEN_PER_PROMPT=1
 export SFT_BATCH=16 SFT_EPOCHS=1 SFT_LR=1e-3 SFT_MAX_LENGTH=512 SFT_TOKENS_PER_GPU=4096

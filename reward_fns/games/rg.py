@@ -152,6 +152,11 @@ class RGGame(Game):
                 return {"task": self.task, "config": config, "index": index, "entry": entry}
         raise ValueError(f"game {self.name!r}: no usable puzzle in {MAX_REDRAWS} draws with config {config}")
 
+    def canonical(self, puzzle: dict) -> str:
+        """The question itself (with task and config): reasoning-gym draws the same question at many indices
+        (300 coin_flip draws held 171 distinct questions), so splits are kept disjoint on the text asked."""
+        return json.dumps([puzzle["task"], puzzle["config"], puzzle["entry"]["question"]], sort_keys=True)
+
     def prompt(self, puzzle: dict) -> str:
         return f"{puzzle['entry']['question'].rstrip()}\n\n{INSTRUCTION}"
 

@@ -32,15 +32,21 @@ _BLOCKED = ("os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os
             "socket.connect", "socket.bind", "ctypes.dlopen", "os.remove", "os.rename", "shutil.rmtree", "os.kill")
 
 
+def _module_file(name) -> bool:
+    """An imported module's source file: an absolute path that exists (a relative name such as "<string>" could
+    be a file in the current directory)."""
+    return isinstance(name, str) and os.path.isabs(name) and os.path.isfile(name)
+
+
 def _audit(event: str, args: tuple) -> None:
     if not _SCORING[0]:
         return
-    if event == "compile" and args[1] != "<unknown>" and not (isinstance(args[1], str) and os.path.isfile(args[1])):
+    if event == "compile" and args[1] != "<unknown>" and not _module_file(args[1]):
         # allowed: ast.parse / literal_eval (AST only, named "<unknown>") and imports compiling their files
         raise RuntimeError(f"rg sandbox: compiling source text is not allowed while scoring ({str(args[1])[:40]})")
     if event == "exec":
         code = args[0]
-        if not (getattr(code, "co_name", "") == "<module>" and os.path.isfile(getattr(code, "co_filename", ""))):
+        if not (getattr(code, "co_name", "") == "<module>" and _module_file(getattr(code, "co_filename", ""))):
             raise RuntimeError("rg sandbox: executing code is not allowed while scoring")
     if event.startswith(_BLOCKED):
         raise RuntimeError(f"rg sandbox: {event} is not allowed while scoring")

@@ -26,7 +26,7 @@ from pear_verl.generate import read_generation_metadata
 from reward_fns import compute_score
 from tests.integration.test_grpo_cpu import SYNC_TOLERANCE
 
-GAME = "knights_knaves"  # scripts/recipe_cpu.sh's TASK
+GAME = "countdown"  # scripts/recipe_cpu.sh's TASK
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,7 +77,7 @@ def test_both_recipes_run_on_cpu_and_a_killed_grpo_resumes(tmp_path):
         for which in ("sft", "rl"):
             results = json.loads((work / f"eval_{which}" / "results.json").read_text())
             assert results["settings"]["backend"] == "vllm"
-            assert results["benchmarks"]["knights_knaves"]["problems"] == 8
+            assert results["benchmarks"][GAME]["problems"] == 8
         metrics = [json.loads(line) for line in (out / "metrics" / "pear_verl" / f"{arm}_grpo.jsonl").read_text().splitlines()]
         last = [m["data"] for m in metrics if m["step"] == 3 and "training/rollout_probs_diff_max" in m["data"]]
         assert last and last[0]["training/rollout_probs_diff_max"] < SYNC_TOLERANCE and "actor/kl_loss" in last[0]
@@ -87,5 +87,5 @@ def test_both_recipes_run_on_cpu_and_a_killed_grpo_resumes(tmp_path):
         for row in rows:
             assert row["score"] == compute_score(f"game/{GAME}", row["output"], row["gts"])["score"]
     compare = (out / "compare" / "compare.md").read_text()
-    assert "| knights_knaves | pass@1 |" in compare and (out / "compare" / "compare.png").exists()
+    assert f"| {GAME} | pass@1 |" in compare and (out / "compare" / "compare.png").exists()
     assert segments() <= before, "shared-memory segments left in /dev/shm"

@@ -213,3 +213,11 @@ for gold, answer, ok in [
     ("\\sqrt{2}", "\\frac{665857}{470832}", False),  # a Pell convergent: 12 digits
 ]:
     add("closed_forms", gold, answer, ok)
+# Big numbers one apart: relative tolerances cannot tell them apart, exact or digit-scaled comparison can.
+for gold, answer, ok in [
+    ("2^{2023}", "2^{2023}-1", False), ("2^{100}", "2^{100}-1", False), ("10^{40}", "10^{40}+1", False),
+    ("1267650600228229401496703205376", "2^{100}+1", False), ("1267650600228229401496703205376", "2^{100}", True),
+    ("\\frac{2^{200}+1}{3}", "\\frac{2^{200}-2}{3}", False), ("2^{100}\\sqrt{2}", "2^{100}\\sqrt{2}+1", False),
+    ("2^{100}\\sqrt{2}", "\\sqrt{2^{201}}", True), ("0", "\\frac{\\sqrt{6}}{\\sqrt{2}\\sqrt{3}}-1", True),
+]:
+    add("big_numbers", gold, answer, ok)

@@ -319,3 +319,15 @@ def test_integration_answers_with_other_symbols_passed(task):
 def test_a_knob_value_reasoning_gym_refuses_is_reported_with_the_game():
     with pytest.raises(ValueError, match="rg/puzzle24.*min_value"):
         get_game("rg/puzzle24").generate(random.Random(0), min_value=9, max_value=2)
+
+
+def test_games_make_splits_are_disjoint_on_the_question(tmp_path):
+    """coin_flip draws the same question at many indices: train and test must not share one."""
+    import pandas as pd
+
+    from pear_verl.rl_data import make_game_data
+
+    make_game_data("rg/coin_flip", 150, 50, 0, {}, tmp_path)
+    questions = {split: [json.loads(t)["entry"]["question"] for t in pd.read_parquet(tmp_path / f"{split}.parquet")["reward_model"].map(lambda r: r["ground_truth"])] for split in ("train", "test")}
+    assert len(set(questions["train"])) == 150 and len(set(questions["test"])) == 50
+    assert not set(questions["train"]) & set(questions["test"])

@@ -72,3 +72,16 @@ def test_call_steps_run_on_one_worker_each_under_its_own_timeout(pool):
     failed = pool.call_steps([(("raise", "first"), 1.0), (("add", 2, 2), 1.0)])
     assert not failed.ok and "first" in failed.error
     assert pool.call("add", 3, 3).value == 6
+
+
+def test_call_steps_keeps_the_slot_when_sending_fails(pool):
+    for _ in range(3):  # more failures than the pool has slots: a leaked slot each time would starve the pool
+        with pytest.raises(Exception):
+            pool.call_steps([((lambda: 0,), 1.0)])  # a lambda cannot be pickled
+    with pytest.raises(ValueError):
+        pool.call_steps([])
+    results = []
+    caller = threading.Thread(target=lambda: results.extend(pool.call("add", i, 1).value for i in range(4)), daemon=True)
+    caller.start()
+    caller.join(timeout=20)
+    assert results == [1, 2, 3, 4]
