@@ -53,22 +53,25 @@ EVAL_SITES = {
 }
 
 
-def _arithmetic_check(answer: str, numbers: list[int], target: int) -> Verdict:
-    """This project's countdown checker: exact arithmetic, each given number exactly once."""
+def _arithmetic_check(answer: str, numbers: list[int], target: int, operators) -> Verdict:
+    """This project's countdown checker (exact arithmetic, each given number exactly once), with only the
+    operators the question allows (`operators` knob; reasoning-gym's own scorers ignore it)."""
     from reward_fns.games.countdown import Countdown
 
+    if any(op in answer for op in "+-*/" if op not in operators):
+        return Verdict(False)
     return Countdown().check({"numbers": [int(n) for n in numbers], "target": int(target), "use_all": True}, answer)
 
 
-def puzzle24(answer: str, entry: dict) -> Verdict:
+def puzzle24(answer: str, entry: dict, config: dict) -> Verdict:
     # reasoning-gym's scorer checks "four numbers in range that make 24", not the puzzle's numbers:
     # 1*2*3*4 gets 1.0 on every puzzle. It also parses the answer with sympy's parse_expr (eval).
-    return _arithmetic_check(answer, entry["metadata"]["numbers"], 24)
+    return _arithmetic_check(answer, entry["metadata"]["numbers"], 24, config.get("operators", "+-*/"))
 
 
-def countdown(answer: str, entry: dict) -> Verdict:
+def countdown(answer: str, entry: dict, config: dict) -> Verdict:
     # reasoning-gym's scorer evaluates the answer with sympy's parse_expr (eval of model text) in floats.
-    return _arithmetic_check(answer, entry["metadata"]["numbers"], entry["metadata"]["target"])
+    return _arithmetic_check(answer, entry["metadata"]["numbers"], entry["metadata"]["target"], config.get("operators", "+-*/"))
 
 
 REPLACED = {"puzzle24": puzzle24, "countdown": countdown}

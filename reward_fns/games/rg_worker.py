@@ -196,7 +196,7 @@ def score(task: Any, config: Any, entry: Any, answer: Any) -> tuple[bool, float]
     _SCORING[0] = True
     try:
         if task in REPLACED:
-            verdict = REPLACED[task](answer, entry)
+            verdict = REPLACED[task](answer, entry, config)
             return bool(verdict.correct), float(verdict.partial)
         raw = float(dataset.score_answer(answer, entry))
         full = raw >= 1.0

@@ -138,6 +138,21 @@ def test_puzzle24_needs_the_puzzles_numbers():
     assert "puzzle24" in REPLACED
 
 
+def test_puzzle24_keeps_to_the_operators_the_question_allows():
+    game = get_game("rg/puzzle24")
+    for i in range(40):  # a puzzle with only + and - whose numbers also make 24 with a product
+        puzzle = game.generate(random.Random(f"ops-{i}"), operators=["+", "-"])
+        a, b, c, d = puzzle["entry"]["metadata"]["numbers"]
+        cheat = next((f"{x}*{y}+{z}-{w}" for x, y, z, w in [(a, b, c, d), (a, c, b, d), (a, d, b, c), (b, c, a, d), (b, d, a, c), (c, d, a, b)]
+                      if x * y + z - w == 24), None)
+        if cheat is not None:
+            break
+    assert cheat is not None and "+, -." in puzzle["entry"]["question"]
+    assert raw_score("puzzle24", cheat, puzzle) == 1.0  # the hole: the operators knob is not checked
+    assert reward("puzzle24", cheat, puzzle)["acc"] == 0.0  # closed
+    assert reward("puzzle24", puzzle["entry"]["answer"], puzzle)["acc"] == 1.0
+
+
 def test_game_of_life_halting_any_text_passed():
     puzzle = puzzles("game_of_life_halting", 1)[0]
     wrong = "False" if puzzle["entry"]["answer"] == "True" else "True"
