@@ -11,11 +11,13 @@ Pipeline for one response:
    plain numbers (integers, decimals, a/b, \\frac{a}{b}) -> compared as exact fractions (a decimal
    that differs still goes on to step 3, which knows rounding); closed-form numbers and tuples/intervals
    of them are read by `reward_fns.fast_numbers` and compared at 60 digits.
-3. `equivalent(gold, pred)` in a `BoundedPool` worker (hard timeout + memory cap): math-verify
-   parses both sides (LaTeX or plain expressions) and verifies; a numeric agreement check then
-   rejects math-verify's 6-decimal rounding traps (1/2^99 vs 1/2^98); percent golds also accept the
-   fraction (50% <-> 0.5). If math-verify cannot parse a side, a sympy comparison of a whitelisted
-   arithmetic AST is the fallback (never `eval`/`sympify` on model text).
+3. `equivalent(gold, pred)` in a `BoundedPool` worker (hard timeout + memory cap; the gold parsed first
+   under its own budget, verdicts cached per process: `check_in_sandbox`): math-verify parses both sides
+   (LaTeX or plain expressions) and verifies; a numeric agreement check then rejects math-verify's
+   6-decimal rounding traps (1/2^99 vs 1/2^98); closed forms it cannot prove equal are compared
+   numerically (`_same_number`); percent golds also accept the fraction (50% <-> 0.5). If math-verify
+   cannot parse a side, a sympy comparison of a whitelisted arithmetic AST is the fallback (never
+   `eval`/`sympify` on model text).
 
 Run: `python -m reward_fns.math_answer "<gold>" "<response>"` prints the score dict.
 """
