@@ -21,20 +21,11 @@ from fractions import Fraction
 import pandas as pd
 
 from pear_verl.io import write_parquet_atomic
+from reward_fns.games.countdown import _combine as combine
 
 GAME = "countdown"
 KNOBS = {"n_numbers": 3, "max_number": 10, "target_min": 1, "target_max": 100, "use_all": True}
 PROMPT_STYLE = "compact"
-
-
-def _apply(a: Fraction, b: Fraction, op: str):
-    if op == "+":
-        return a + b
-    if op == "-":
-        return a - b
-    if op == "*":
-        return a * b
-    return a / b if b != 0 else None
 
 
 def all_solutions(numbers: list[int], target: int, style: str = "teacher") -> list[str]:
@@ -67,7 +58,7 @@ def all_solutions(numbers: list[int], target: int, style: str = "teacher") -> li
                 for op in "+-*/":
                     if op in "+*" and i > j:
                         continue
-                    value = _apply(items[i][0], items[j][0], op)
+                    value = combine(items[i][0], items[j][0], op)
                     if value is not None:
                         dfs(rest + [(value, render(items[i], items[j], op))])
 
