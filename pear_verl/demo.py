@@ -7,7 +7,7 @@ GPU, no downloads — through the entry points a cluster user runs, on a task ti
   1. data      — `pear-verl games make`-style splits, canonically disjoint (reordered numbers = one puzzle)
   2. teacher   — a tiny Qwen2 trained from scratch on every valid expression (`python -m pear_verl.sft`, plain)
   3. base      — the student's own prior: trained from scratch on *other* puzzles, one solution each, in
-                 another writing style (no spaces, larger operand first), so teacher data is off-policy
+                 another writing style (larger operand first, one solution), so teacher data is off-policy
   4. generate  — SFT data sampled from the teacher with behaviour log-probs (`pear-verl generate`), and
                  `pear-verl report` of δ = log π_base − log π_teacher on it
   5. arms      — per seed: plain SFT and PEAR (token; block / sequence optional) from the base, then
@@ -83,7 +83,7 @@ def sft_stage(run_dir: Path, model: Path, train: Path, val: Path, steps: int, ex
 
 
 def grpo_stage(run_dir: Path, model: Path, data_dir: Path, steps: int, extra: tuple[str, ...] = (), rollout: str = "hf", seed: int = 0,
-               lr: float = 1e-3, n: int = 4) -> Path:
+               lr: float = 1e-3, n: int = 4, prompts: int = 16) -> Path:
     """Identical GRPO for every student (`rollout`: hf | vllm); returns the final actor's HF export."""
     export = hf_export(run_dir / "ckpt", steps, "actor")
     if export.exists():
@@ -91,7 +91,7 @@ def grpo_stage(run_dir: Path, model: Path, data_dir: Path, steps: int, extra: tu
         return export
     launch_grpo(run_dir, [
         f"data.train_files={data_dir / 'train.parquet'}", f"data.val_files={data_dir / 'test.parquet'}",
-        "data.train_batch_size=16", "data.max_prompt_length=192", "data.max_response_length=24",
+        f"data.train_batch_size={prompts}", "data.max_prompt_length=192", "data.max_response_length=24",
         f"actor_rollout_ref.model.path={model}", f"actor_rollout_ref.actor.optim.lr={lr}",
         "actor_rollout_ref.actor.ppo_mini_batch_size=16", "actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu=64",
         "actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu=64", f"actor_rollout_ref.rollout.n={n}",
@@ -106,19 +106,21 @@ def grpo_stage(run_dir: Path, model: Path, data_dir: Path, steps: int, extra: tu
 
 @dataclass
 class Sizes:
-    puzzles: int = 1400  # teacher / RL puzzles
-    base_puzzles: int = 1000  # the base student's own puzzles (none of them RL or test puzzles)
+    puzzles: int = 1400  # RL puzzles (the teacher writes the students' SFT data for them)
+    base_puzzles: int = 1000  # the base student's own puzzles (none of them RL or test puzzles); the teacher learns both sets
     test_puzzles: int = 200
     hidden: int = 128
     layers: int = 4
     batch: int = 64
-    teacher_steps: int = 800
-    base_steps: int = 300
-    student_steps: int = 60
-    grpo_steps: int = 10
-    grpo_lr: float = 2e-4  # 1e-3 collapsed these students within 5 steps (responses shrank to ~5 tokens, reward 0)
+    teacher_steps: int = 900
+    base_steps: int = 250
+    student_steps: int = 40  # about one pass over the teacher's data: more epochs overwrite the base's own skill
+    student_lr: float = 5e-4
+    grpo_steps: int = 16
+    grpo_prompts: int = 32  # per step: the step-to-step noise of the mean reward shrinks with the batch
+    grpo_lr: float = 5e-4  # 1e-3 collapsed these students within 5 steps (responses shrank to ~5 tokens, reward 0)
     rollout_n: int = 8  # samples per prompt: more groups with both right and wrong answers
-    gen_prompts: int = 512  # RL puzzles the teacher writes SFT data for
+    gen_prompts: int = 1400  # RL puzzles the teacher writes SFT data for
     gen_n: int = 8
     keep: str = "correct"  # teacher samples kept for SFT (all | correct), at most 2 per puzzle
     eval_n: int = 8
@@ -126,7 +128,7 @@ class Sizes:
 
 
 QUICK = Sizes(puzzles=160, base_puzzles=96, test_puzzles=16, hidden=64, layers=2, batch=16, teacher_steps=20, base_steps=10,
-              student_steps=4, grpo_steps=2, rollout_n=4, gen_prompts=128, gen_n=4, keep="all", eval_n=2, seeds=[0])
+              student_steps=4, grpo_steps=2, grpo_prompts=16, rollout_n=4, gen_prompts=128, gen_n=4, keep="all", eval_n=2, seeds=[0])
 
 
 class Progress:
@@ -159,7 +161,7 @@ def data_stage(data: Path, sizes: Sizes) -> None:
     write_parquet_atomic(rl.iloc[: sizes.gen_prompts], data / "gen_prompts.parquet")
     write_parquet_atomic(pd.read_parquet(data / "all" / "test.parquet"), data / "test.parquet")
     n_val = max(8, min(64, sizes.puzzles // 10))
-    write_sft(rl, "teacher", None, data / "solver", n_val)
+    write_sft(pd.concat([rl, base]), "teacher", None, data / "solver", n_val)
     write_sft(base, "base", 1, data / "base", n_val)
 
 
@@ -237,8 +239,10 @@ def main() -> None:
     work = Path(args.workdir).resolve()
     data = work / "data"
     plan = {"sizes": asdict(sizes), "arms": args.arms, "command": "python -m pear_verl.demo " + " ".join(sys.argv[1:])}
-    if (work / "plan.json").exists() and json.loads((work / "plan.json").read_text())["sizes"] != plan["sizes"]:
-        sys.exit(f"{work} holds a run with other sizes; use another --workdir")
+    if (work / "plan.json").exists():  # a rerun may list other seeds or arms (finished ones are reused); not other sizes
+        old = json.loads((work / "plan.json").read_text())["sizes"]
+        if {**old, "seeds": None} != {**plan["sizes"], "seeds": None}:
+            sys.exit(f"{work} holds a run with other sizes; use another --workdir")
     write_json_atomic(plan, work / "plan.json")
     progress = Progress(5 + 2 * len(args.arms) * len(sizes.seeds))
     shape = dict(hidden=sizes.hidden, layers=sizes.layers, heads=max(1, sizes.hidden // 32))
@@ -271,10 +275,11 @@ def main() -> None:
         for arm in args.arms:
             progress.stage(f"seed {seed}, {arm}: SFT from the base, then pass@k")
             student = sft_stage(work / f"student_{arm}_s{seed}", base, seeded_order(data / "teacher_train.parquet", seed), data / "teacher_val.parquet",
-                                sizes.student_steps, [*ARMS[arm], "optim.lr=1e-3"], **train_args)
+                                sizes.student_steps, [*ARMS[arm], f"optim.lr={sizes.student_lr}"], **train_args)
             eval_stage(student, data / "test.parquet", work / "eval" / f"{arm}_s{seed}_sft", sizes.eval_n)
             progress.stage(f"seed {seed}, {arm}: identical GRPO (verl main_ppo, hf rollout), then pass@k")
-            tuned = grpo_stage(work / f"grpo_{arm}_s{seed}", student, data, sizes.grpo_steps, seed=seed, lr=sizes.grpo_lr, n=sizes.rollout_n)
+            tuned = grpo_stage(work / f"grpo_{arm}_s{seed}", student, data, sizes.grpo_steps, seed=seed, lr=sizes.grpo_lr, n=sizes.rollout_n,
+                               prompts=sizes.grpo_prompts)
             eval_stage(tuned, data / "test.parquet", work / "eval" / f"{arm}_s{seed}_rl", sizes.eval_n)
 
     progress.stage("summary")

@@ -6,9 +6,11 @@ most puzzles have several solutions, so pass@k rises well above pass@1 (room for
 PEAR's weights δ = log π_θ − log π_β only mean something when the student has a prior of its own that
 differs from the teacher's, as a pretrained base model does. So
   - the *teacher* learns every valid expression of a puzzle, spaced and left-to-right: `(3 + 6) / 9`;
-  - the *base* student learns one solution per puzzle on other puzzles, written without spaces and with
-    the larger operand of + and × first: `9/(6+3)` style. Both are correct answers to the verifier;
-    the teacher's samples are off-policy for the student, as on real clusters.
+  - the *base* student learns one solution per puzzle on other puzzles, with the larger operand of + and ×
+    first: `9 / (6 + 3)`. Both are correct answers to the verifier; the teacher's samples are off-policy
+    for the student, as on real clusters. Same tokens, other choices: an earlier base written without
+    spaces had never produced the teacher's space-prefixed tokens, and SFT from it broke the student
+    (pass@1 0 after 40 steps) instead of moving its distribution.
 
 Run: `python -m pear_verl.demo_task` prints a few puzzles with both styles.
 """
@@ -32,16 +34,14 @@ def all_solutions(numbers: list[int], target: int, style: str = "teacher") -> li
     """Every distinct expression using each number once that equals `target` (exact arithmetic), sorted.
 
     teacher style: `(a op b) op c` with spaces; commutative pairs written in the order merged.
-    base style: no spaces, the larger operand of + and * first, so the same solution reads differently."""
+    base style: the larger operand of + and * first, so the same solution reads differently."""
     goal = Fraction(target)
     found: set[str] = set()
 
     def render(a: tuple, b: tuple, op: str) -> str:
         (va, ea), (vb, eb) = a, b
-        if style == "base":
-            if op in "+*" and va < vb:
-                ea, eb = eb, ea
-            return f"({ea}{op}{eb})"
+        if style == "base" and op in "+*" and va < vb:
+            ea, eb = eb, ea
         return f"({ea} {op} {eb})"
 
     def dfs(items: list[tuple[Fraction, str]]) -> None:

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from pear_verl.demo_summary import grpo_line, mean_sd, paired_difference, reward_rise, tables, verdict_line, verdicts
+from pear_verl.demo_summary import grpo_line, mean_sd, paired_difference, per_problem, reward_rise, tables, verdict_line, verdicts
 
 
 def test_paired_difference_beyond_the_spread():
@@ -56,3 +56,26 @@ def test_tables_and_verdicts_read_the_right_cells():
     # post-RL pass@1 diffs +10, +10: sd 0, so any non-zero mean is beyond 2 SE = 0
     assert lines[0] == "PEAR − SFT post-RL pass@1: +10.0 ± 0.0 points (2 seeds): beyond the seed spread (|mean| > 2 SE = 0.0)"
     assert lines[1].startswith("PEAR − SFT post-RL pass@8: +0.0 ± 0.0 points (2 seeds): within")
+
+
+def test_test_puzzle_noise_enters_the_standard_error():
+    # 2 seeds × 3 puzzles (pass@1 per puzzle). Per-puzzle differences averaged over seeds: .5, 0, .25 ->
+    # sd .25, SE test = .25 / √3 = .144338. Per-seed differences: .5 − 1/3 = 1/6 and .5 − 1/6 = 1/3 ->
+    # mean .25, sd .117851, SE seeds = .083333. Combined √(.083333² + .144338²) = .166667, 2 SE = 33.3 points.
+    treatment, control = [[1, 0.5, 0], [1, 0, 0.5]], [[0.5, 0.5, 0], [0.5, 0, 0]]
+    diff = paired_difference([sum(p) / 3 for p in treatment], [sum(p) / 3 for p in control], treatment, control)
+    assert diff["se_test"] == pytest.approx(0.144338, abs=1e-6) and diff["se"] == pytest.approx(0.083333, abs=1e-6)
+    assert verdict_line("X", diff) == ("X: +25.0 ± 11.8 points (2 seeds, 3 puzzles): within the noise of seeds and test puzzles "
+                                       "(|mean| ≤ 2 SE = 33.3; SE seeds 8.33, test puzzles 14.43)")
+
+
+def test_per_problem_pass_at_k_and_verdicts_use_it():
+    # n = 4: c = 0 -> 0; c = 1 -> 1 − C(3,2)/C(4,2) = .5; c = 4 -> 1
+    assert per_problem({"n": 4, "correct_per_problem": [0, 1, 4]}, "pass@2").tolist() == [0.0, 0.5, 1.0]
+    run = lambda counts: {"n": 2, "correct_per_problem": counts, "pass@1": sum(counts) / 2 / len(counts)}  # noqa: E731
+    evals = {"sft": {"rl": {0: run([1, 1, 0]), 1: run([1, 0, 0])}, "sft": {0: run([0, 0, 0]), 1: run([0, 0, 0])}},
+             "pear": {"rl": {0: run([2, 1, 0]), 1: run([2, 0, 1])}, "sft": {0: run([0, 0, 0]), 1: run([0, 0, 0])}}}
+    # the numbers of the test above: pear pass@1 per puzzle [1, .5, 0] and [1, 0, .5], sft [.5, .5, 0] and [.5, 0, 0]
+    assert verdicts(evals, ["sft", "pear"], ["pass@1"])[0] == (
+        "PEAR − SFT post-RL pass@1: +25.0 ± 11.8 points (2 seeds, 3 puzzles): within the noise of seeds and test puzzles "
+        "(|mean| ≤ 2 SE = 33.3; SE seeds 8.33, test puzzles 14.43)")
