@@ -59,8 +59,9 @@ def paired_difference(treatment: list[float], control: list[float], treatment_pr
 
 
 def verdict_line(label: str, diff: dict, scale: float = 100.0, unit: str = "points") -> str:
-    """E.g. 'PEAR − SFT post-RL pass@1: +3.1 ± 1.2 points (3 seeds, 200 puzzles): beyond the noise (|mean| > 2 SE =
-    2.4; SE seeds 0.7, test puzzles 1.0)'. Without per-puzzle scores the SE is the seeds' alone."""
+    """E.g. 'PEAR − SFT post-RL pass@1: +3.1 ± 1.2 points (3 seeds, 200 puzzles): beyond the noise of seeds and
+    test puzzles (|mean| > 2 SE = 2.4; SE seeds 0.69, test puzzles 1.00)'. Without per-puzzle scores the SE is
+    the seeds' alone ('beyond the seed spread')."""
     mean, sd, n = scale * diff["mean"], scale * diff["sd"], diff["n"]
     if n < 2:
         return f"{label}: {mean:+.1f} {unit} (1 seed): no seed spread to judge it against"
@@ -119,7 +120,7 @@ def verdicts(evals: dict, arms: list[str], ks: list[str]) -> list[str]:
         seeds = sorted(set(evals[arm]["rl"]) & set(evals["sft"]["rl"]))
         for stage, name in (("rl", "post-RL"), ("sft", "post-SFT")):
             for k in ks:
-                runs = [[evals[name][stage][s] for s in seeds] for name in (arm, "sft")]
+                runs = [[evals[who][stage][s] for s in seeds] for who in (arm, "sft")]
                 if all("correct_per_problem" in r for r in runs[0] + runs[1]):
                     problems = [[per_problem(r, k) for r in side] for side in runs]
                     diff = paired_difference([r[k] for r in runs[0]], [r[k] for r in runs[1]], *problems)
