@@ -114,10 +114,10 @@ class Sizes:
     batch: int = 64
     teacher_steps: int = 900
     base_steps: int = 250
-    student_steps: int = 40  # about one pass over the teacher's data: more epochs overwrite the base's own skill
+    student_steps: int = 40  # about two passes over the teacher's ~1,200 rows: the base's own skill survives
     student_lr: float = 5e-4
     grpo_steps: int = 16
-    grpo_prompts: int = 32  # per step: the step-to-step noise of the mean reward shrinks with the batch
+    grpo_prompts: int = 32  # per step (two optimizer updates of 16): the step noise of the mean reward shrinks with it
     grpo_lr: float = 5e-4  # 1e-3 collapsed these students within 5 steps (responses shrank to ~5 tokens, reward 0)
     rollout_n: int = 8  # samples per prompt: more groups with both right and wrong answers
     gen_prompts: int = 1400  # RL puzzles the teacher writes SFT data for

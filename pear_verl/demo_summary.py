@@ -8,7 +8,8 @@ spread alone says nothing about how those puzzles were drawn: a difference that 
 still be luck of the test set. Every sentence of the verdict is computed from the numbers:
   - the standard error of a paired difference combines the seeds' (sd of the per-seed differences / √seeds)
     and the test puzzles' (sd over puzzles of the per-puzzle difference, averaged over seeds, / √puzzles; each
-    puzzle's pass@k from its correct count, as `pear-verl eval` computes it) in quadrature;
+    puzzle's pass@k from its correct count, as `pear-verl eval` computes it) in quadrature — conservative:
+    the seed × puzzle part of the noise enters both terms;
   - a difference is "beyond the noise" when |mean| > 2 of these standard errors, otherwise "within it";
     with one seed there is no seed spread and the verdict says so;
   - GRPO "raises reward" when (mean of the last third of steps − mean of the first third), averaged over

@@ -1,5 +1,6 @@
-"""`pear_verl.demo_task`: the two writing styles list every solution, each one right, against a brute force
-over every expression tree (permutations × operators × both bracketings, exact fractions)."""
+"""`pear_verl.demo_task`: both writing styles find a solution for exactly the targets a brute force over every
+expression tree reaches (permutations × operators × both bracketings, exact fractions), and every expression
+they list is right."""
 
 import itertools
 import random
@@ -39,17 +40,17 @@ def test_every_reachable_target_has_solutions_and_each_is_right(seed):
     reachable = brute_force_targets(numbers)
     for target in range(1, 101):
         teacher, base = all_solutions(numbers, target), all_solutions(numbers, target, "base")
-        assert bool(teacher) == (target in reachable), (numbers, target)
-        assert len(base) <= len(teacher)  # base style merges a+b / b+a, never invents solutions
+        assert bool(teacher) == (target in reachable) == bool(base), (numbers, target)
         puzzle = {"numbers": numbers, "target": target, "use_all": True}
         for expr in teacher + base:
             assert GAME.check(puzzle, expr).correct, (puzzle, expr)
 
 
-def test_base_style_writes_the_larger_operand_first():
+def test_base_style_writes_the_larger_operand_first_in_the_teachers_tokens():
     for target in range(1, 101):
         for expr in all_solutions([2, 7, 9], target, "base"):
             for a, b in re.findall(r"(?<![\d)])(\d+) [+*] (\d+)(?![\d(])", expr):
                 assert int(a) >= int(b), expr
-        for expr in all_solutions([2, 7, 9], target):
-            assert " " in expr and "  " not in expr  # spaced like the base: the same tokens, other choices
+        for expr in all_solutions([2, 7, 9], target) + all_solutions([2, 7, 9], target, "base"):
+            # spaced alike: a space-free base never produced the teacher's space-prefixed tokens and SFT broke it
+            assert re.fullmatch(r"[\d()]+( [-+*/] [\d()]+)+", expr), expr
