@@ -122,11 +122,9 @@ def verdicts(evals: dict, arms: list[str], ks: list[str]) -> list[str]:
         for stage, name in (("rl", "post-RL"), ("sft", "post-SFT")):
             for k in ks:
                 runs = [[evals[who][stage][s] for s in seeds] for who in (arm, "sft")]
-                if all("correct_per_problem" in r for r in runs[0] + runs[1]):
-                    problems = [[per_problem(r, k) for r in side] for side in runs]
-                    diff = paired_difference([r[k] for r in runs[0]], [r[k] for r in runs[1]], *problems)
-                else:
-                    diff = paired_difference([r[k] for r in runs[0]], [r[k] for r in runs[1]])
+                per_puzzle = all("correct_per_problem" in r for r in runs[0] + runs[1])
+                problems = [[per_problem(r, k) for r in side] for side in runs] if per_puzzle else [None, None]
+                diff = paired_difference([r[k] for r in runs[0]], [r[k] for r in runs[1]], *problems)
                 lines.append(verdict_line(f"{arm.upper()} − SFT {name} {k}", diff))
     return lines
 
