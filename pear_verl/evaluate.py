@@ -48,7 +48,7 @@ def evaluate_benchmark(generator, path: str, settings: GenerationSettings, ks: l
         samples = generator.sample(list(rows["prompt"]), settings, seed=settings.seed * 1_000_003 + start)
         for row, responses in zip(rows.itertuples(index=False), samples):
             truth = row.reward_model["ground_truth"]
-            correct.append(sum(compute_score(row.data_source, text, truth)["acc"] == 1.0 for text, _ in responses))
+            correct.append(sum(compute_score(row.data_source, r.text, truth)["acc"] == 1.0 for r in responses))
     n = settings.n
     return {
         "file": str(path),

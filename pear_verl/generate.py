@@ -25,12 +25,18 @@ from typing import Optional
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 import torch
 from tqdm import tqdm
 
+from pear_verl.chat_tokens import ChatRenderer, end_of_turn_ids
+from pear_verl.data import BEHAVIOR_KEY
 from pear_verl.io import atomic_path, read_json_metadata, write_table_atomic
-from pear_verl.score import ScoreSettings, score_shard
-from pear_verl.scoring import DTYPES, resolve_dtype, torch_dtype
+from pear_verl.provenance import check_record, parts_folder, record_of, refuse_outputs_equal_to_inputs
+from pear_verl.sampled import Sample, SampledLogProbs, check_lengths, compare_log_probs
+from pear_verl.score import DEFAULT_DATA_CONFIG, ScoreSettings, add_data_argument, score_shard
+from pear_verl.scoring import DTYPES, SamplingDistribution, resolve_dtype, torch_dtype
+from pear_verl.rl_data import parse_knobs
 from reward_fns import compute_score
 
 METADATA_KEY = b"pear_verl.generation"
@@ -81,24 +87,36 @@ class HFGenerator:
         self.device = "cuda" if torch.cuda.is_available() else "cpu"
         self.tokenizer = AutoTokenizer.from_pretrained(model_path, padding_side="left")
         self.model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch_dtype(model_path, dtype)).to(self.device).eval()
+        self.end_ids = sorted(end_of_turn_ids(self.tokenizer) | set(_generation_eos(self.model)))
 
     @torch.no_grad()
-    def sample(self, prompts: list[list[dict]], s: GenerationSettings, seed: int) -> list[list[tuple[str, bool]]]:
-        """n (text, finished) samples per prompt."""
-        texts = [self.tokenizer.apply_chat_template(list(p), add_generation_prompt=True, tokenize=False) for p in prompts]
+    def sample(self, prompts: list[list[dict]], s: GenerationSettings, seed: int, chat_kwargs: Optional[dict] = None) -> list[list[Sample]]:
+        """n samples per prompt, with their token ids and sampling log-probs."""
+        from transformers import LogitsProcessorList
+
+        texts = [self.tokenizer.apply_chat_template(list(p), add_generation_prompt=True, tokenize=False, **(chat_kwargs or {})) for p in prompts]
         batch = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)
         torch.manual_seed(seed)
+        recorder = SampledLogProbs()
         out = self.model.generate(
             **batch, do_sample=True, temperature=s.temperature, top_p=s.top_p, top_k=s.top_k or 0,
-            num_return_sequences=s.n, max_new_tokens=s.max_new_tokens,
-            pad_token_id=self.tokenizer.pad_token_id, eos_token_id=self.tokenizer.eos_token_id,
+            num_return_sequences=s.n, max_new_tokens=s.max_new_tokens, logits_processor=LogitsProcessorList([recorder]),
+            pad_token_id=self.tokenizer.pad_token_id, eos_token_id=self.end_ids,
         )
-        new = out[:, batch["input_ids"].shape[1] :]
+        new = out[:, batch["input_ids"].shape[1] :].cpu()
+        log_probs = recorder.finish(out)
         results = []
-        for row in new:
-            finished = bool((row == self.tokenizer.eos_token_id).any())
-            results.append((self.tokenizer.decode(row, skip_special_tokens=True), finished))
+        for row, lp in zip(new.tolist(), log_probs.tolist()):
+            end = next((i for i, t in enumerate(row) if t in self.end_ids), None)
+            ids = row if end is None else row[: end + 1]
+            text = self.tokenizer.decode(ids, skip_special_tokens=True)
+            results.append(Sample(text, end is not None, ids, lp[: len(ids)]))
         return [results[i * s.n : (i + 1) * s.n] for i in range(len(prompts))]
+
+
+def _generation_eos(model) -> list[int]:
+    eos = getattr(model.generation_config, "eos_token_id", None)
+    return [] if eos is None else [eos] if isinstance(eos, int) else list(eos)
 
 
 def make_generator(s: GenerationSettings):
@@ -122,40 +140,81 @@ def rescoring_settings(s: GenerationSettings, tokenizer: Optional[str], data_con
     return settings
 
 
-def generate(prompts_path: str, out: str | Path, s: GenerationSettings, tokenizer: Optional[str] = None, chunk_prompts: int = 64, data_config: Optional[dict] = None) -> Path:
-    """Sample, verify, keep, then rescore; returns the final SFT parquet (with behaviour log-probs)."""
+def settings_errors(s: GenerationSettings) -> None:
+    """Every generation setting checked before a model loads."""
+    select([], s.keep, s.max_per_prompt)
+    if s.n < 1:
+        raise ValueError(f"--n must be >= 1, got {s.n}")
+    if s.max_per_prompt is not None and s.max_per_prompt < 1:
+        raise ValueError(f"--max-per-prompt must be >= 1, got {s.max_per_prompt}")
+    if s.backend not in ("hf", "vllm"):
+        raise ValueError(f"--backend must be hf or vllm, got {s.backend!r}")
+    SamplingDistribution(s.temperature, s.top_k, None if s.top_p >= 1 else s.top_p)  # τ > 0, top-k >= 1, top-p in (0, 1]
+
+
+def prompt_lengths(frame: pd.DataFrame, tokenizer_path: str, data_config: dict) -> list[int]:
+    """Tokens of each prompt as the training tokenizer renders it, generation prompt included."""
+    from transformers import AutoTokenizer
+
+    renderer = ChatRenderer(AutoTokenizer.from_pretrained(tokenizer_path), data_config.get("apply_chat_template_kwargs"))
+    return [len(renderer.render(list(p), None, True, None)) for p in tqdm(frame["prompt"], desc="measuring prompts", unit="prompt")]
+
+
+def sample_chunk(generator, chunk: pd.DataFrame, start: int, s: GenerationSettings, chat_kwargs: dict) -> pd.DataFrame:
+    """Sample one chunk of prompts, verify every response, keep by policy: one row per kept response."""
+    samples = generator.sample(list(chunk["prompt"]), s, seed=s.seed * 1_000_003 + start, chat_kwargs=chat_kwargs)
+    rows = []
+    for offset, (row, responses) in enumerate(zip(chunk.itertuples(index=False), samples)):
+        truth = row.reward_model["ground_truth"]
+        scores = [compute_score(row.data_source, r.text, truth)["score"] if r.finished else 0.0 for r in responses]
+        for k in select(scores, s.keep, s.max_per_prompt):
+            r = responses[k]
+            if not r.finished or not r.text.strip():
+                continue  # cut off at max_new_tokens, or empty: not a response to train on
+            rows.append({"messages": list(row.prompt) + [{"role": "assistant", "content": r.text}], "response_ids": r.token_ids,
+                         "data_source": row.data_source, "reward": scores[k], "prompt_index": start + offset, "sample_index": k,
+                         "sampling_log_probs": r.log_probs})
+    return pd.DataFrame(rows, columns=[*OUTPUT_COLUMNS, "sampling_log_probs"])
+
+
+OUTPUT_COLUMNS = ["messages", "response_ids", "data_source", "reward", "prompt_index", "sample_index"]
+
+
+def generate(prompts_path: str, out: str | Path, s: GenerationSettings, tokenizer: Optional[str] = None, chunk_prompts: int = 64,
+             data_config: Optional[dict] = None, force: bool = False) -> Path:
+    """Sample, verify, keep, then rescore; returns the final SFT parquet (with behaviour log-probs).
+
+    `data_config`: the SFT stage's `data.*` settings; rescoring tokenises with them, and every prompt plus
+    `max_new_tokens` must fit its `max_length`, checked before any sampling."""
     out = Path(out)
+    refuse_outputs_equal_to_inputs([out], [prompts_path])
     frame = read_prompts(prompts_path)
-    select([], s.keep, s.max_per_prompt)  # validate the policy before any sampling
+    settings_errors(s)
     s = replace(s, dtype=resolve_dtype(s.model, s.dtype))  # recorded as used, not "auto"
-    scoring = rescoring_settings(s, tokenizer, data_config)  # bad sampling settings fail here, before sampling
-    parts = out.with_name(out.name + ".gen-parts")
-    parts.mkdir(parents=True, exist_ok=True)
+    data_config = {**DEFAULT_DATA_CONFIG, **(data_config or {})}
+    scoring = rescoring_settings(s, tokenizer, data_config)
+    record = record_of({**asdict(s), "tokenizer": scoring.tokenizer, "data_config": data_config, "chunk_prompts": chunk_prompts}, [prompts_path])
+    if out.exists() and not force:
+        check_record(out, read_generation_metadata(out).get("record", {}), record)
+        print(f"[skip] {out} exists, made with the same settings and inputs")
+        return out
+    check_lengths(prompt_lengths(frame, scoring.tokenizer, data_config), s.max_new_tokens, data_config, prompts_path)
+    parts = parts_folder(out.with_name(out.name + ".gen-parts"), record, force)
+    chat_kwargs = dict(data_config.get("apply_chat_template_kwargs") or {})
     generator = None
     for start in tqdm(range(0, len(frame), chunk_prompts), desc="generating", unit="chunk"):
         part = parts / f"{start:010d}.parquet"
         if part.exists():
             continue
         generator = generator or make_generator(s)
-        chunk = frame.iloc[start : start + chunk_prompts]
-        samples = generator.sample(list(chunk["prompt"]), s, seed=s.seed * 1_000_003 + start)
-        rows = []
-        for offset, (row, responses) in enumerate(zip(chunk.itertuples(index=False), samples)):
-            truth = row.reward_model["ground_truth"]
-            scores = [compute_score(row.data_source, text, truth)["score"] if done else 0.0 for text, done in responses]
-            for k in select(scores, s.keep, s.max_per_prompt):
-                text, done = responses[k]
-                if not done or not text.strip():
-                    continue  # cut off at max_new_tokens, or empty: not a response to train on
-                rows.append({"messages": list(row.prompt) + [{"role": "assistant", "content": text}],
-                             "data_source": row.data_source, "reward": scores[k], "prompt_index": start + offset, "sample_index": k})
         with atomic_path(part) as tmp:
-            pd.DataFrame(rows, columns=["messages", "data_source", "reward", "prompt_index", "sample_index"]).to_parquet(tmp, index=False)
+            sample_chunk(generator, frame.iloc[start : start + chunk_prompts], start, s, chat_kwargs).to_parquet(tmp, index=False)
     kept = pd.concat([pd.read_parquet(p) for p in sorted(parts.glob("*.parquet"))], ignore_index=True)
     if kept.empty:
         raise ValueError("no response was kept: try --keep all, more samples (--n) or a stronger teacher")
     unscored = out.with_name(out.stem + ".unscored.parquet")
-    table = pa.Table.from_pandas(kept, preserve_index=False)
+    table = pa.Table.from_pandas(kept[OUTPUT_COLUMNS], preserve_index=False)
+    table = table.set_column(table.schema.get_field_index("response_ids"), "response_ids", pa.array(kept["response_ids"].tolist(), pa.list_(pa.int32())))
     write_table_atomic(table, unscored, METADATA_KEY, {**asdict(s), "prompts": str(prompts_path)})
     # Rescoring (see rescoring_settings): reuse the vLLM engine, or shut it down before HF loads the model.
     scorer = None
@@ -168,14 +227,28 @@ def generate(prompts_path: str, out: str | Path, s: GenerationSettings, tokenize
             generator.close()
     generator = None  # an HF sampling model is released before the scoring one loads
     try:
-        final = score_shard([str(unscored)], out, scoring, scorer=scorer)
+        scored = score_shard([str(unscored)], unscored.with_name(out.stem + ".scored.parquet"), scoring, scorer=scorer, force=force)
     finally:
         if scorer is not None:
             scorer.close()
-    unscored.unlink()
+    agreement = compare_log_probs(kept["sampling_log_probs"].tolist(), pq.read_table(scored, columns=[BEHAVIOR_KEY])[BEHAVIOR_KEY].to_pylist())
+    final = pq.read_table(scored)
+    write_table_atomic(final, out, METADATA_KEY, {**asdict(s), "prompts": str(prompts_path), "record": record, "rescored_vs_sampled": agreement})
+    for path in (unscored, scored):
+        path.unlink()
     shutil.rmtree(parts)
-    print(f"kept {len(kept)} responses from {len(frame)} prompts x {s.n} samples -> {final}")
-    return final
+    print(f"kept {len(kept)} responses from {len(frame)} prompts x {s.n} samples -> {out}")
+    if agreement["rows"]:
+        print(f"rescored vs sampled log-probs over {agreement['tokens']} tokens: max |diff| {agreement['max_abs']:.2e}, mean {agreement['mean_abs']:.2e}")
+        if agreement["max_abs"] > SAMPLING_AGREEMENT:
+            print(f"WARNING: rescoring disagrees with sampling by more than {SAMPLING_AGREEMENT}: the behaviour log-probs may not be "
+                  "the sampling distribution (chat template, dtype or sampling settings differ between the two?)")
+    return out
+
+
+# Rescoring in the sampling dtype should reproduce the sampler's log-probs up to batching noise; beyond this
+# something differs (template, dtype, sampling settings) and the user is told.
+SAMPLING_AGREEMENT = 0.05
 
 
 def read_generation_metadata(path: str | Path) -> dict:
@@ -200,6 +273,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     gen.add_argument("--dtype", default="auto", choices=DTYPES, help="model dtype for sampling and rescoring (auto: the checkpoint's)")
     gen.add_argument("--enforce-eager", action="store_true", help="vLLM: skip compilation and CUDA graphs")
     gen.add_argument("--chunk-prompts", type=int, default=64)
+    add_data_argument(gen)
+    gen.add_argument("--force", action="store_true", help="redo an existing output or parts made with other settings or inputs")
     gen.set_defaults(func=lambda a: generate(a.prompts, a.out, GenerationSettings(
         a.model, a.n, a.temperature, a.top_p, a.top_k, a.max_new_tokens, a.seed, a.keep, a.max_per_prompt, a.backend, a.dtype, a.enforce_eager,
-    ), a.tokenizer, a.chunk_prompts))
+    ), a.tokenizer, a.chunk_prompts, parse_knobs(a.data), a.force))

@@ -18,6 +18,7 @@ Run:
 from __future__ import annotations
 
 import argparse
+import shutil
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -28,8 +29,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from pear_verl.data import BEHAVIOR_KEY, FINGERPRINT_KEY, BehaviorDataError, PearSFTDataset, tokenization_fingerprint
+from pear_verl.data import BEHAVIOR_KEY, FINGERPRINT_KEY, BehaviorDataError, PearSFTDataset, raise_row_errors, tokenization_fingerprint
 from pear_verl.io import atomic_path, read_json_metadata, write_table_atomic
+from pear_verl.provenance import check_record, parts_folder, record_of, refuse_outputs_equal_to_inputs
 from pear_verl.rl_data import parse_knobs
 from pear_verl.scoring import DTYPES, OutsideSupport, SamplingDistribution, TokenSequence, make_scorer, resolve_dtype
 
@@ -85,53 +87,36 @@ def check_tokenizers(settings: ScoreSettings, tokenizer) -> None:
         raise BehaviorDataError(f"behaviour model {settings.model} has {vocab} embeddings but the tokenizer has {len(tokenizer)} tokens")
 
 
-def validate_rows(dataset: PearSFTDataset, rows: range) -> None:
-    """Tokenise every row of the shard before any scoring; report up to 20 located errors at once."""
-    errors = []
-    for item in tqdm(rows, desc="checking rows"):
-        try:
-            for turn in dataset.messages[item]:
-                if turn.get("role") == "assistant" and not str(turn.get("content") or "").strip():
-                    raise BehaviorDataError(f"{dataset.where(item)}: field '{dataset.messages_key}': empty assistant response")
-            loss_mask = dataset.tokenize(item)["loss_mask"]
-            if int(loss_mask.sum()) == 0:
-                raise BehaviorDataError(f"{dataset.where(item)}: field '{dataset.messages_key}': no assistant tokens to score")
-            if loss_mask[0]:
-                raise BehaviorDataError(f"{dataset.where(item)}: field '{dataset.messages_key}': the first token is trainable, nothing precedes it to score it")
-        except BehaviorDataError as err:
-            errors.append(str(err))
-            if len(errors) >= 20:
-                break
-    if errors:
-        raise BehaviorDataError(f"{len(errors)} rows cannot be scored:\n" + "\n".join(errors))
-
-
 def score_shard(in_paths: list[str], out: str | Path, settings: ScoreSettings, shard: tuple[int, int] = (0, 1), chunk_rows: int = 512,
-                max_batch_tokens: int = 16384, scorer=None) -> Path:
+                max_batch_tokens: int = 16384, scorer=None, force: bool = False) -> Path:
     """Score one shard (resumable); returns the file written. `scorer`: an already built scorer to use
-    (`generate` passes its vLLM engine's), else one is built for `settings` when the first chunk needs it."""
+    (`generate` passes its vLLM engine's), else one is built for `settings` when the first chunk needs it.
+    An existing output or part folder is reused only if made with the same settings and inputs
+    (`pear_verl.provenance`); otherwise this refuses, unless `force`."""
     from transformers import AutoTokenizer
 
     out = Path(out)
     target = shard_path(out, *shard)
-    if target.exists():
-        print(f"[skip] {target} exists")
-        return target
+    refuse_outputs_equal_to_inputs([out, target], in_paths)
     settings = replace(settings, dtype=resolve_dtype(settings.model, settings.dtype))  # recorded as used, not "auto"
+    data_config = {**DEFAULT_DATA_CONFIG, **settings.data_config, "behavior_log_probs_key": None}
+    record = record_of({**asdict(settings), "data_config": data_config}, in_paths)
+    if target.exists() and not force:
+        check_record(target, read_behavior_metadata(target).get("record", {}), record)
+        print(f"[skip] {target} exists, made with the same settings and inputs")
+        return target
     if settings.backend == "vllm":
         from pear_verl.vllm_backend import VLLMScorer
 
         VLLMScorer.check(settings.distribution)  # before any engine starts, and before tokenising everything
     tokenizer = AutoTokenizer.from_pretrained(settings.tokenizer)
     check_tokenizers(settings, tokenizer)
-    data_config = {**DEFAULT_DATA_CONFIG, **settings.data_config, "behavior_log_probs_key": None}
-    dataset = PearSFTDataset(list(in_paths), tokenizer, data_config)
+    dataset = PearSFTDataset(list(in_paths), tokenizer, data_config, check_rows=False)
     i, n = shard
     rows = range(len(dataset) * i // n, len(dataset) * (i + 1) // n)
-    validate_rows(dataset, rows)
+    raise_row_errors(dataset.row_errors(rows)[0])  # every row of the shard, before any model loads
 
-    parts = out.with_name(out.name + ".parts")
-    parts.mkdir(parents=True, exist_ok=True)
+    parts = parts_folder(out.with_name(out.name + ".parts"), record, force)
     own_scorer = None  # built here (the caller passed none), so closed here
     bar = tqdm(total=len(rows), desc=f"scoring shard {i}/{n}", unit="row")
     tokens, start_time = 0, time.monotonic()
@@ -178,18 +163,19 @@ def score_shard(in_paths: list[str], out: str | Path, settings: ScoreSettings, s
     source = source.slice(rows.start, len(rows)).drop_columns([c for c in (BEHAVIOR_KEY, FINGERPRINT_KEY) if c in source.column_names])
     source = source.append_column(BEHAVIOR_KEY, pa.array(scored[BEHAVIOR_KEY].tolist(), type=pa.list_(pa.float32())))
     source = source.append_column(FINGERPRINT_KEY, pa.array(scored[FINGERPRINT_KEY].tolist(), type=pa.string()))
-    write_table_atomic(source, target, METADATA_KEY, asdict(settings))
+    write_table_atomic(source, target, METADATA_KEY, {**asdict(settings), "record": record})
     for p in parts.glob(f"shard{i}of{n}-*.parquet"):
         p.unlink()
-    if not any(parts.iterdir()):
-        parts.rmdir()
+    if not any(p.suffix == ".parquet" for p in parts.iterdir()):
+        shutil.rmtree(parts)
     return target
 
 
-def score_parquet(in_path, out_path, model: str, temperature: float = 1.0, data_config: Optional[dict] = None, tokenizer: Optional[str] = None, **settings) -> Path:
+def score_parquet(in_path, out_path, model: str, temperature: float = 1.0, data_config: Optional[dict] = None, tokenizer: Optional[str] = None,
+                  force: bool = False, **settings) -> Path:
     """One-call form of `score_shard` (a single shard) for scripts and tests."""
     config = ScoreSettings(model, tokenizer or model, temperature=temperature, data_config=dict(data_config or {}), **settings)
-    return score_shard([str(in_path)], out_path, config)
+    return score_shard([str(in_path)], out_path, config, force=force)
 
 
 def read_behavior_metadata(path: str | Path) -> dict:
@@ -211,6 +197,14 @@ def merge_shards(out: str | Path, n: int) -> Path:
     return out
 
 
+def add_data_argument(parser: argparse.ArgumentParser) -> None:
+    """`--data key=value`: the SFT stage's `data.*` settings (every stage that tokenises must use the same)."""
+    parser.add_argument("--data", action="append", default=[], metavar="KEY=VALUE",
+                        help="the training stage's data.* setting (values read as JSON), repeatable: e.g. --data max_length=8192 "
+                             "--data 'apply_chat_template_kwargs={\"enable_thinking\": true}' --data train_turns=last; "
+                             f"defaults: {DEFAULT_DATA_CONFIG}")
+
+
 def add_commands(sub: argparse._SubParsersAction) -> None:
     score = sub.add_parser("score", help="add behaviour log-probs to an SFT parquet")
     score.add_argument("inputs", nargs="+", help="SFT parquet file(s) with a messages column")
@@ -226,12 +220,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     score.add_argument("--shard", default="0/1", help="i/n: score the i-th of n contiguous slices")
     score.add_argument("--chunk-rows", type=int, default=512, help="rows per resumable chunk")
     score.add_argument("--max-batch-tokens", type=int, default=16384, help="padded tokens per forward (hf)")
-    score.add_argument("--data", action="append", default=[], help="dataset config key=value, as in the trainer's data.*")
+    add_data_argument(score)
+    score.add_argument("--force", action="store_true", help="redo an existing output or parts made with other settings or inputs")
 
     def run(a):
         settings = ScoreSettings(a.model, a.tokenizer or a.model, a.backend, a.dtype, a.temperature, a.top_k, a.top_p, parse_knobs(a.data),
                                  a.enforce_eager)
-        print(score_shard(a.inputs, a.out, settings, parse_shard(a.shard), a.chunk_rows, a.max_batch_tokens))
+        print(score_shard(a.inputs, a.out, settings, parse_shard(a.shard), a.chunk_rows, a.max_batch_tokens, force=a.force))
 
     score.set_defaults(func=run)
     merge = sub.add_parser("score-merge", help="concatenate `score --shard i/n` outputs in row order")

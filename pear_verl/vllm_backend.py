@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 from pear_verl.cpu_runtime import CPU_KV_CACHE_GIB
+from pear_verl.sampled import Sample
 from pear_verl.scoring import SamplingDistribution, TokenSequence, resolve_dtype, trainable_targets
 
 
@@ -64,23 +65,33 @@ def shutdown(llm) -> None:
 
 
 class VLLMGenerator:
-    """n samples per chat prompt, as (text, finished) pairs; `finished` = stopped on EOS, not cut by length."""
+    """n samples per chat prompt (`pear_verl.sampled.Sample`): text, token ids, and the log-probs they were
+    drawn with (`logprobs_mode="processed_logprobs"`: after temperature, top-k and top-p)."""
 
     def __init__(self, model_path: str, dtype: str = "auto", enforce_eager: bool = False):
-        self.llm = make_llm(model_path, dtype, enforce_eager)
+        self.llm = make_llm(model_path, dtype, enforce_eager, logprobs_mode="processed_logprobs")
 
-    def sample(self, prompts: list[list[dict]], s, seed: int) -> list[list[tuple[str, bool]]]:
+    def sample(self, prompts: list[list[dict]], s, seed: int, chat_kwargs: Optional[dict] = None) -> list[list[Sample]]:
         from vllm import SamplingParams
 
         # One seed per prompt: a single seed for all would reuse the same random stream for every prompt.
-        params = [SamplingParams(n=s.n, temperature=s.temperature, top_p=s.top_p, top_k=s.top_k or -1,
+        params = [SamplingParams(n=s.n, temperature=s.temperature, top_p=s.top_p, top_k=s.top_k or -1, logprobs=0,
                                  max_tokens=s.max_new_tokens, seed=seed + i) for i in range(len(prompts))]
-        outputs = self.llm.chat([list(p) for p in prompts], params, use_tqdm=False)
-        return [[(c.text, c.finish_reason == "stop") for c in o.outputs] for o in outputs]
+        outputs = self.llm.chat([list(p) for p in prompts], params, use_tqdm=False, chat_template_kwargs=chat_kwargs or None)
+        return [[_sample(c) for c in o.outputs] for o in outputs]
 
     def close(self) -> None:
         shutdown(self.llm)
         self.llm = None
+
+
+def _sample(completion) -> Sample:
+    """A vLLM completion as a `Sample` ("stop": ended on an end-of-turn token, which its token ids include)."""
+    ids = list(completion.token_ids)
+    log_probs = None
+    if completion.logprobs is not None and len(completion.logprobs) == len(ids):
+        log_probs = [step[token].logprob for step, token in zip(completion.logprobs, ids)]
+    return Sample(completion.text, completion.finish_reason == "stop", ids, log_probs)
 
 
 class VLLMScorer:

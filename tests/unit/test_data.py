@@ -32,15 +32,23 @@ def corrupt(src, dst, row, column, value):
     return str(dst)
 
 
-def test_tokenisation_is_verls_and_behaviour_is_aligned(scored, tokenizer):
+def test_tokenisation_is_verls_for_plain_templates_and_behaviour_is_aligned(scored, tokenizer):
+    """With a template that renders turns alone as in context (ChatML), verl's per-turn tokenisation and ours
+    agree, except that ours trains only what the model generates: nothing after an end-of-turn token (verl
+    also trains the template's newline after <|im_end|>, and ends the row with it)."""
     ours = PearSFTDataset(scored, tokenizer, CONFIG)
     verls = MultiTurnSFTDataset(scored, tokenizer, CONFIG)
     frame = pd.read_parquet(scored)
+    end = tokenizer.convert_tokens_to_ids("<|im_end|>")
     assert len(ours) == len(verls) == len(frame)
     for i in range(len(ours)):
         a, b = ours[i], verls[i]
-        for key in ("input_ids", "position_ids", "loss_mask"):
-            assert torch.equal(a[key], b[key])
+        n = len(a["input_ids"])
+        assert torch.equal(a["input_ids"], b["input_ids"][:n]) and a["input_ids"][-1] == end
+        assert tokenizer.decode(b["input_ids"][n:]) == "\n"
+        after_end = torch.cat([torch.tensor([False]), b["input_ids"][:-1] == end])
+        assert torch.equal(a["loss_mask"], torch.where(after_end, 0, b["loss_mask"])[:n])
+        assert torch.equal(a["position_ids"], torch.arange(n))
         mask = a["loss_mask"].bool()
         assert a[BEHAVIOR_KEY].shape == a["input_ids"].shape
         np.testing.assert_allclose(a[BEHAVIOR_KEY][mask].numpy(), np.asarray(frame[BEHAVIOR_KEY][i]), rtol=1e-6)
@@ -66,6 +74,9 @@ def test_plain_sft_data_needs_no_behaviour(raw_parquet, tokenizer):
         (BEHAVIOR_KEY, [-1.0] * 12 + [float("inf")], "not finite"),
         (BEHAVIOR_KEY, [-1.0] * 12 + [0.5], "positive"),
         (BEHAVIOR_KEY, [-1.0, -2.0], "2 log-probs for"),
+        ("messages", [{"role": "user", "content": None}, {"role": "assistant", "content": "4"}], "expected a list of {role, content} messages"),
+        ("messages", [{"role": "assistant", "content": "hi"}], "no context precedes it"),
+        ("messages", [{"role": "user", "content": "hi"}], "no assistant message"),
         (BEHAVIOR_KEY, None, "expected a list of floats"),
         (FINGERPRINT_KEY, "0123456789abcdef", "does not match this tokenisation"),
     ],
@@ -97,9 +108,9 @@ def test_over_long_row_is_located(scored, tokenizer):
 
 
 def test_other_tokenisation_is_rejected(scored, tokenizer):
-    """Data scored for max_length=256 does not silently train with right-truncation at 20 tokens."""
+    """Data scored for max_length=1024 does not silently train with right-truncation at 30 tokens."""
     with pytest.raises(BehaviorDataError, match="trainable tokens"):
-        PearSFTDataset(scored, tokenizer, {**CONFIG, "max_length": 20, "truncation": "right"})
+        PearSFTDataset(scored, tokenizer, {**CONFIG, "max_length": 30, "truncation": "right"})
 
 
 def test_max_samples_shuffle_keeps_provenance(scored, tokenizer, tmp_path):

@@ -10,6 +10,7 @@ import pytest
 from pear_verl.evaluate import compare, evaluate_benchmark, pass_at_k, run_eval
 from pear_verl.generate import GenerationSettings
 from pear_verl.rl_data import make_game_data
+from pear_verl.sampled import Sample
 from reward_fns.games import get_game
 
 
@@ -41,7 +42,7 @@ class KnownGenerator:
             i = next(j for j, p in enumerate(self.frame["prompt"]) if p[0]["content"] == prompt[0]["content"])
             puzzle = json.loads(self.frame.iloc[i]["reward_model"]["ground_truth"])
             good = f"<answer>{self.game.solve(puzzle)}</answer>"
-            out.append([(good, True)] * self.plan[i] + [("<answer>0</answer>", True)] * (settings.n - self.plan[i]))
+            out.append([Sample(good, True, [])] * self.plan[i] + [Sample("<answer>0</answer>", True, [])] * (settings.n - self.plan[i]))
         return out
 
 

@@ -6,6 +6,7 @@ import pytest
 from pear_verl.data import BEHAVIOR_KEY
 from pear_verl.generate import GenerationSettings, HFGenerator, generate, read_generation_metadata, select
 from pear_verl.rl_data import make_game_data
+from pear_verl.sampled import Sample
 from reward_fns import compute_score
 from tests.reference import forward_log_probs
 
@@ -86,8 +87,12 @@ def test_same_seed_same_file_and_resume(tiny_models, prompts, tmp_path, monkeypa
 
 def test_empty_and_unfinished_responses_are_dropped(tiny_models, prompts, tmp_path, monkeypatch):
     # Per prompt: an empty finished response, a blank one, one cut off at max_new_tokens, and a real one.
-    def fake(self, prompts, settings, seed):
-        return [[("", True), ("  \n", True), ("<answer>1 + 2", False), ("<answer>1 + 2</answer>", True)] for _ in prompts]
+    def fake(self, prompts, settings, seed, chat_kwargs=None):
+        def sample(text, finished):
+            ids = self.tokenizer.encode(text, add_special_tokens=False) + ([self.tokenizer.eos_token_id] if finished else [])
+            return Sample(text, finished, ids)
+
+        return [[sample("", True), sample("  \n", True), sample("<answer>1 + 2", False), sample("<answer>1 + 2</answer>", True)] for _ in prompts]
 
     monkeypatch.setattr(HFGenerator, "sample", fake)
     out = generate(prompts, tmp_path / "sft.parquet", GenerationSettings(tiny_models["teacher"], **SETTINGS), chunk_prompts=4)

@@ -97,7 +97,7 @@ def test_killed_run_resumes_to_the_same_file(tiny_models, raw_parquet, tmp_path,
     out = tmp_path / "resumed.parquet"
     with pytest.raises(KeyboardInterrupt):
         score_shard([raw_parquet], out, settings(tiny_models["teacher"]), chunk_rows=4)
-    assert not out.exists() and len(list((tmp_path / "resumed.parquet.parts").iterdir())) == 2
+    assert not out.exists() and len(list((tmp_path / "resumed.parquet.parts").glob("*.parquet"))) == 2
     calls["n"] = -100  # no more failures
     score_shard([raw_parquet], out, settings(tiny_models["teacher"]), chunk_rows=4)
     assert calls["n"] == -100 + 2  # 16 rows / 4 = 4 chunks, 2 were done before the kill
