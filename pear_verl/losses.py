@@ -12,9 +12,10 @@ Alignment: in no-padding mode `log_probs[i]` scores token i+1, so verl rolls `lo
 the flattened batch; `behavior_log_probs` (stored per token, like `loss_mask`) is rolled the same way.
 
 Self-normalisation (`self_normalize=True`, off by default, not in the paper) divides G by its mean over
-the trainable tokens of the *micro-batch* on this rank. A global-batch mean would need every
-micro-batch's weights before the first backward, i.e. an extra forward pass. Each micro-batch's weights
-then sum to its token count, so the loss scale matches plain SFT.
+the trainable tokens of the whole *global batch*, so the loss and gradient do not depend on how the batch
+is cut into micro-batches or ranks. The loss here uses the raw G; since sg(G) is a constant per step, the
+normaliser is one scalar, applied by `pear_verl.trainer` to the accumulated gradients (and the reported
+loss) after the last backward and before clipping — exact, with no extra forward pass.
 
 Metrics: each call returns per-micro-batch sufficient statistics under `pear_stats/...`;
 `reduce_pear_stats` sums them over micro-batches and data-parallel ranks into exact global-batch
@@ -114,8 +115,6 @@ def pear_loss(config: PearLossConfig, model_output, data: TensorDict, dp_group=N
         delta = token_lp.detach().double() - behavior.double()
         result = compact_log_weights(delta, counts, config.weights)
         weights = torch.exp(result.log_weights)
-        if config.self_normalize and weights.numel() > 0:
-            weights = weights / weights.mean()
         token_loss = weights.to(token_loss.dtype) * token_loss
         stats.update(
             sum_w=weights.sum(),
@@ -151,7 +150,7 @@ def reduce_pear_stats(metrics: dict, dp_group=None, device: str = "cpu") -> dict
     if not raw:
         return {}
     names = [k for k in _STAT_NAMES if k in raw]
-    local = {k: _flatten(raw[k]) for k in names}
+    local = {k: flatten_stats(raw[k]) for k in names}
     sums = torch.tensor([sum(local[k]) for k in names if k != "max_w"], dtype=torch.float64, device=device)
     maxima = torch.tensor([max(local.get("max_w", [0.0]) or [0.0])], dtype=torch.float64, device=device)
     if dp_group is not None and torch.distributed.get_world_size(dp_group) > 1:
@@ -176,7 +175,7 @@ def reduce_pear_stats(metrics: dict, dp_group=None, device: str = "cpu") -> dict
     return out
 
 
-def _flatten(value) -> list[float]:
+def flatten_stats(value) -> list[float]:
     if isinstance(value, (list, tuple)):
-        return [x for v in value for x in _flatten(v)]
+        return [x for v in value for x in flatten_stats(v)]
     return [float(value)]

@@ -22,20 +22,26 @@ from omegaconf import DictConfig, open_dict
 
 logger = logging.getLogger(__name__)
 
-# Settings the CPU path cannot do without: no flash-attn (remove-padding, flash attention), no
-# torch.compile on the FSDP path, and FSDP2 (the path verl's CPU run was verified on).
+# Settings the CPU path cannot do without: no torch.compile on the FSDP path, FSDP2 (the path verl's CPU
+# run was verified on), and no flash-attn: attention is torch's sdpa unless another CPU implementation is
+# named. Packed sequences (`model.use_remove_padding=True`, verl's GPU default) stay as configured: with
+# sdpa/eager, transformers masks attention per packed sequence from the restarting position_ids
+# (tests/integration/test_sft_layout.py checks the packed path against the padded one).
 _CPU_REQUIRED = {
     "engine.strategy": "fsdp2",
     "engine.use_torch_compile": False,
-    "model.use_remove_padding": False,
-    "model.override_config.attn_implementation": "sdpa",
 }
+_GPU_ONLY_ATTENTION = ("flash_attention_2", "flash_attention_3")
 
 
 def apply_cpu_settings(config: DictConfig) -> None:
     """Force the CPU-required settings, logging each one that changes."""
     with open_dict(config):
-        for dotted, value in _CPU_REQUIRED.items():
+        attention = (config.model.get("override_config") or {}).get("attn_implementation")
+        required = dict(_CPU_REQUIRED)
+        if attention is None or attention in _GPU_ONLY_ATTENTION:
+            required["model.override_config.attn_implementation"] = "sdpa"
+        for dotted, value in required.items():
             *parents, leaf = dotted.split(".")
             node = config
             for name in parents:

@@ -4,6 +4,10 @@ Why a subclass and not a fork: everything (data loading, FSDP engines, micro-bat
 HF export, resume, tracking) stays verl's. Two hooks change:
 - `_build_engine` hands verl's `TrainingWorker` our loss (`pear_verl.losses.pear_loss`) instead of
   the hard-wired `sft_loss` (verl 0.9.1 has no SFT-loss registry);
+- with `pear.self_normalize=true`, `PearTrainingWorker` rescales the step's accumulated gradients by
+  N / ΣG over the global batch (all-reduced over data-parallel ranks) before verl clips and steps: the
+  same gradient whatever the micro-batch size, dynamic-batch budget or number of ranks. Cost: one scalar
+  all-reduce and one in-place multiply per gradient tensor per step;
 - `PearTrainingWorker._postprocess_output` reduces the loss's per-micro-batch statistics over
   micro-batches and data-parallel ranks into global-batch metrics (`pear/...`), which verl's
   `SFTTrainer.fit` then logs to every configured tracker (console, wandb, tensorboard, ...).
@@ -17,18 +21,48 @@ from __future__ import annotations
 
 import logging
 
+import torch
 from omegaconf import open_dict
 from verl.trainer.sft_trainer import SFTTrainer
 from verl.utils import tensordict_utils as tu
 from verl.workers.engine_workers import TrainingWorker, TrainingWorkerConfig
 
-from pear_verl.losses import PearLossConfig, make_loss_fn, reduce_pear_stats
+from pear_verl.losses import STATS_PREFIX, PearLossConfig, flatten_stats, make_loss_fn, reduce_pear_stats
 
 logger = logging.getLogger(__name__)
 
 
 class PearTrainingWorker(TrainingWorker):
     """verl's TrainingWorker whose step metrics carry exact global-batch PEAR statistics."""
+
+    def __init__(self, config: TrainingWorkerConfig, pear_config: PearLossConfig):
+        super().__init__(config=config)
+        if pear_config.enable and pear_config.self_normalize:
+            # The engine's train_batch runs forward_backward_batch then optimizer_step (clip, step); the
+            # global normaliser must reach the gradients in between, so the first is wrapped.
+            self.engine.forward_backward_batch = self._self_normalized(self.engine.forward_backward_batch)
+
+    def _self_normalized(self, forward_backward):
+        def run(data, loss_function, forward_only=False):
+            output = forward_backward(data, loss_function, forward_only=forward_only)
+            if forward_only:
+                return output
+            metrics = output["metrics"]
+            totals = torch.tensor(
+                [sum(flatten_stats(metrics.get(STATS_PREFIX + k, []))) for k in ("sum_w", "n")], dtype=torch.float64, device=self.device_name
+            )
+            group = self.engine.get_data_parallel_group()
+            if group is not None and torch.distributed.get_world_size(group) > 1:
+                torch.distributed.all_reduce(totals, group=group)
+            sum_w, n = totals.tolist()
+            scale = n / sum_w if sum_w > 0 else 1.0  # 1 / mean(G) over the global batch's trainable tokens
+            for param in self.engine.module.parameters():
+                if param.grad is not None:
+                    param.grad.mul_(scale)
+            output["loss"] = [loss * scale for loss in output["loss"]]
+            return output
+
+        return run
 
     def _postprocess_output(self, output, **kwargs):
         pear_metrics = reduce_pear_stats(
@@ -65,7 +99,7 @@ class PearSFTTrainer(SFTTrainer):
             profiler_config=self.profiler_config,
         )
         self.loss_fn = make_loss_fn(self.pear_config)
-        self.training_client = PearTrainingWorker(config=config)
+        self.training_client = PearTrainingWorker(config=config, pear_config=self.pear_config)
         self.training_client.set_loss_fn(loss_fn=self.loss_fn)
         self.engine = self.training_client.engine
         logger.warning("PEAR loss: %s", self.pear_config)

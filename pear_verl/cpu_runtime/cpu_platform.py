@@ -30,12 +30,11 @@ from verl.plugin.platform import PlatformBase, PlatformRegistry
 
 from pear_verl.cpu_runtime import CPU_KV_CACHE_GIB
 
-# Overrides that verl's SFT config needs on CPU (fp32 FSDP2, no flash-attn/compile/remove-padding kernels).
+# Overrides that verl's SFT config needs on CPU (fp32 FSDP2, no flash-attn or compile; packed sequences run on sdpa).
 CPU_OVERRIDES = [
     "trainer.device=cpu",
     "engine.strategy=fsdp2",
     "engine.use_torch_compile=False",
-    "model.use_remove_padding=False",
     "+model.override_config.attn_implementation=sdpa",
     "data.num_workers=0",
 ]
