@@ -77,7 +77,7 @@ class Ragged:
 
     def __init__(self, column, dtype, where: str):
         try:
-            array = pa.array(column.array)
+            array = column if isinstance(column, (pa.Array, pa.ChunkedArray)) else pa.array(column.array)
         except (pa.ArrowInvalid, pa.ArrowTypeError):  # files of different list types concatenated to objects
             array = pa.array([None if v is None else np.asarray(v, dtype) for v in column])
         if isinstance(array, pa.ChunkedArray):

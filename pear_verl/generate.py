@@ -277,4 +277,4 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     gen.add_argument("--force", action="store_true", help="redo an existing output or parts made with other settings or inputs")
     gen.set_defaults(func=lambda a: generate(a.prompts, a.out, GenerationSettings(
         a.model, a.n, a.temperature, a.top_p, a.top_k, a.max_new_tokens, a.seed, a.keep, a.max_per_prompt, a.backend, a.dtype, a.enforce_eager,
-    ), a.tokenizer, a.chunk_prompts, parse_knobs(a.data), a.force))
+    ), a.tokenizer, a.chunk_prompts, parse_knobs(a.data_settings), a.force))

@@ -4,9 +4,12 @@ Why: when the teacher is far from the student, δ = log π_θ − log π_β is v
 pile up at their bounds and the effective sample size collapses (PEAR.md, "What to watch"). This
 computes the student's log-probs on a scored dataset (one prefill per row) and reports the
 distribution of δ and, per PEAR variant with the chosen knobs, the weights the first training step
-would use: mean/max G, ESS, clip fractions. Writes `report.json`, `report.md` and `delta_hist.png`.
+would use: mean/max G, ESS, clip fractions. For long traces it breaks the chosen variant down by response
+length and proposes knobs that keep the weights informative (`pear_verl.preflight`). Writes `report.json`,
+`report.md` and `delta_hist.png`; `--fail-on-degenerate` exits with status 3 when the weights collapsed.
 
-Run: pear-verl report scored.parquet --student STUDENT --out reports/ [--gamma 0.999 --block-size 4]
+Run: pear-verl report scored.parquet --model STUDENT --out reports/ [--variant token --gamma 0.999 --block-size 4]
+         [--data max_length=8192] [--fail-on-degenerate]
 """
 
 from __future__ import annotations
@@ -14,12 +17,17 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import sys
+
 import numpy as np
-import pandas as pd
+import pyarrow.parquet as pq
 import torch
 
-from pear_verl.data import BEHAVIOR_KEY, PearSFTDataset
+from pear_verl import preflight
+from pear_verl.data import BEHAVIOR_KEY, PearSFTDataset, Ragged
 from pear_verl.io import atomic_path, write_json_atomic
+from pear_verl.rl_data import parse_knobs
+from pear_verl.score import DEFAULT_DATA_CONFIG, add_data_argument
 from pear_verl.scoring import HFScorer, SamplingDistribution, TokenSequence
 from pear_verl.weights import WeightConfig, compact_log_weights
 
@@ -39,17 +47,20 @@ def weight_stats(delta: np.ndarray, counts: np.ndarray, cfg: WeightConfig) -> di
     }
 
 
-def build_report(data: str, student: str, knobs: dict, data_config: dict, max_batch_tokens: int = 16384) -> tuple[dict, np.ndarray]:
+def build_report(data: str, student: str, knobs: dict, data_config: dict, variant: str = "token",
+                 max_batch_tokens: int = 16384) -> tuple[dict, np.ndarray]:
     from transformers import AutoTokenizer
 
-    dataset = PearSFTDataset(data, AutoTokenizer.from_pretrained(student), {"pad_mode": "no_padding", "truncation": "error", **data_config})
+    dataset = PearSFTDataset(data, AutoTokenizer.from_pretrained(student), {**DEFAULT_DATA_CONFIG, **data_config})
     samples = [dataset.tokenize(i) for i in range(len(dataset))]
     student_lp = HFScorer(student, max_batch_tokens=max_batch_tokens).score(
         [TokenSequence(s["input_ids"], s["loss_mask"]) for s in samples], SamplingDistribution()
     )
-    behavior = [np.asarray(b, dtype=np.float64) for b in pd.read_parquet(data, columns=[BEHAVIOR_KEY])[BEHAVIOR_KEY]]
-    delta = np.concatenate([s.astype(np.float64) - b for s, b in zip(student_lp, behavior)])
-    counts = np.asarray([len(b) for b in behavior], dtype=np.int64)
+    behavior = Ragged(pq.read_table(data, columns=[BEHAVIOR_KEY])[BEHAVIOR_KEY], np.float64, f"{data}: field '{BEHAVIOR_KEY}'")
+    delta = np.concatenate(student_lp).astype(np.float64) - behavior.values
+    counts = np.diff(behavior.offsets)
+    chosen = WeightConfig(variant=variant, **knobs)
+    buckets = preflight.bucket_stats(delta, counts, chosen)
     report = {
         "data": str(data),
         "student": student,
@@ -57,10 +68,12 @@ def build_report(data: str, student: str, knobs: dict, data_config: dict, max_ba
         "trainable_tokens": int(delta.size),
         "delta": {"mean": float(delta.mean()), "std": float(delta.std()), **{f"q{int(q * 100):02d}": float(np.quantile(delta, q)) for q in QUANTILES}},
         "knobs": knobs,
-        "variants": {
-            variant: weight_stats(delta, counts, WeightConfig(variant=variant, **knobs))
-            for variant in ("sequence", "token", "block")
-        },
+        "variants": {name: weight_stats(delta, counts, WeightConfig(variant=name, **knobs)) for name in ("sequence", "token", "block")},
+        "variant": variant,
+        "length_buckets": buckets,
+        "targets": preflight.TARGETS,
+        "degenerate": preflight.degenerate(buckets),
+        "proposal": None if preflight.meets_targets(buckets) else preflight.propose(delta, counts, chosen),
     }
     return report, delta
 
@@ -79,6 +92,27 @@ def markdown(report: dict) -> str:
     ]
     for name, v in report["variants"].items():
         lines.append(f"| {name} | {v['weight_mean']:.4g} | {v['weight_max']:.4g} | {v['ess']:.4f} | {v['ratio_clip_frac']:.3f} | {v['weight_clip_frac']:.3f} |")
+    lines += ["", f"## {report['variant']} weights by response length (trainable tokens per row)", "",
+              "| length | rows | tokens | ESS | at log-G lower clip | at log-G upper clip | δ below clip | δ above clip |",
+              "|---|---|---|---|---|---|---|---|"]
+    for b in report["length_buckets"]:
+        lines.append(f"| {b['bucket']} | {b['rows']} | {b['tokens']} | {b['ess']:.3f} | {b['at_weight_lo']:.1%} | {b['at_weight_hi']:.1%} "
+                     f"| {b['ratio_below']:.1%} | {b['ratio_above']:.1%} |")
+    t = report["targets"]
+    lines += ["", f"Targets: ESS >= {t['ess_min']} and at most {t['at_weight_bound_max']:.0%} of tokens at a log-G clip bound, in every "
+              f"length bucket holding >= {preflight.MIN_SHARE:.0%} of the tokens."]
+    proposal = report["proposal"]
+    if proposal is None:
+        lines.append("These knobs meet the targets on this data.")
+    elif proposal["knobs"] is None:
+        lines.append(f"No knobs of the grid ({proposal['tried']} tried) meet the targets: the behaviour policy is too far from the student "
+                     "for these lengths; consider a closer teacher, shorter traces or plain SFT.")
+    else:
+        k = proposal["knobs"]
+        lines.append(f"Proposed (nearest to yours that meets the targets, {proposal['tried']} tried on {proposal['rows_used']} rows): "
+                     f"pear.gamma={k['gamma']} pear.ratio_clip=[{k['ratio_clip'][0]},{k['ratio_clip'][1]}]")
+    for line in report["degenerate"]:
+        lines.append(f"DEGENERATE: {line}")
     lines += ["", "ESS near 0 means a few tokens carry all the weight: pick a closer behaviour policy, a smaller γ, a block variant or tighter clips."]
     return "\n".join(lines) + "\n"
 
@@ -103,9 +137,9 @@ def save_histogram(delta: np.ndarray, report: dict, path: Path) -> None:
     plt.close(fig)
 
 
-def run_report(data: str, student: str, out_dir: str, knobs: dict, data_config: dict) -> dict:
+def run_report(data: str, student: str, out_dir: str, knobs: dict, data_config: dict, variant: str = "token") -> dict:
     out = Path(out_dir)
-    report, delta = build_report(data, student, knobs, data_config)
+    report, delta = build_report(data, student, knobs, data_config, variant)
     write_json_atomic(report, out / "report.json")
     with atomic_path(out / "report.md") as tmp:
         tmp.write_text(markdown(report))
@@ -117,16 +151,20 @@ def run_report(data: str, student: str, out_dir: str, knobs: dict, data_config: 
 def add_commands(sub: argparse._SubParsersAction) -> None:
     rep = sub.add_parser("report", help="preview PEAR weights (δ distribution, ESS) for a student on scored data")
     rep.add_argument("data", help="scored SFT parquet")
-    rep.add_argument("--student", required=True)
+    rep.add_argument("--model", "--student", dest="model", required=True, help="the student: π_θ before training")
     rep.add_argument("--out", required=True, help="output folder")
+    rep.add_argument("--variant", default="token", choices=("sequence", "token", "block"), help="variant broken down by length")
     rep.add_argument("--gamma", type=float, default=0.999)
     rep.add_argument("--block-size", type=int, default=4)
     rep.add_argument("--ratio-clip", type=float, nargs=2, default=(-0.08, 0.3))
     rep.add_argument("--log-weight-clip", type=float, nargs=2, default=(-10.0, 5.0))
-    rep.add_argument("--max-length", type=int, default=1024)
+    add_data_argument(rep)
+    rep.add_argument("--fail-on-degenerate", action="store_true", help="exit with status 3 if the weights collapse in a length bucket")
 
     def run(a):
         knobs = {"gamma": a.gamma, "block_size": a.block_size, "ratio_clip": tuple(a.ratio_clip), "log_weight_clip": tuple(a.log_weight_clip)}
-        run_report(a.data, a.student, a.out, knobs, {"max_length": a.max_length})
+        report = run_report(a.data, a.model, a.out, knobs, parse_knobs(a.data_settings), a.variant)
+        if a.fail_on_degenerate and report["degenerate"]:
+            sys.exit(3)
 
     rep.set_defaults(func=run)

@@ -199,7 +199,7 @@ def merge_shards(out: str | Path, n: int) -> Path:
 
 def add_data_argument(parser: argparse.ArgumentParser) -> None:
     """`--data key=value`: the SFT stage's `data.*` settings (every stage that tokenises must use the same)."""
-    parser.add_argument("--data", action="append", default=[], metavar="KEY=VALUE",
+    parser.add_argument("--data", dest="data_settings", action="append", default=[], metavar="KEY=VALUE",
                         help="the training stage's data.* setting (values read as JSON), repeatable: e.g. --data max_length=8192 "
                              "--data 'apply_chat_template_kwargs={\"enable_thinking\": true}' --data train_turns=last; "
                              f"defaults: {DEFAULT_DATA_CONFIG}")
@@ -224,7 +224,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     score.add_argument("--force", action="store_true", help="redo an existing output or parts made with other settings or inputs")
 
     def run(a):
-        settings = ScoreSettings(a.model, a.tokenizer or a.model, a.backend, a.dtype, a.temperature, a.top_k, a.top_p, parse_knobs(a.data),
+        settings = ScoreSettings(a.model, a.tokenizer or a.model, a.backend, a.dtype, a.temperature, a.top_k, a.top_p, parse_knobs(a.data_settings),
                                  a.enforce_eager)
         print(score_shard(a.inputs, a.out, settings, parse_shard(a.shard), a.chunk_rows, a.max_batch_tokens, force=a.force))
 

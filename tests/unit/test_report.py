@@ -18,6 +18,7 @@ KNOBS = {"gamma": 0.99, "block_size": 3, "ratio_clip": (-0.08, 0.3), "log_weight
 def test_report_matches_loop_forward_log_probs(tiny_models, raw_parquet, tmp_path):
     scored = score_parquet(raw_parquet, tmp_path / "scored.parquet", tiny_models["teacher"], data_config={"max_length": 1024})
     report = run_report(str(scored), tiny_models["student"], str(tmp_path / "rep"), KNOBS, {"max_length": 1024})
+    assert sum(b["tokens"] for b in report["length_buckets"]) == report["trainable_tokens"] and report["variant"] == "token"
     student = forward_log_probs(tiny_models["student"], str(scored))
     behavior = pd.read_parquet(scored)[BEHAVIOR_KEY]
     deltas = [s - b for lp, blp in zip(student, behavior) for s, b in zip(lp, blp)]
