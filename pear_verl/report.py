@@ -64,7 +64,7 @@ def build_report(data: str, student: str, knobs: dict, data_config: dict, varian
     report = {
         "data": str(data),
         "student": student,
-        "rows": len(behavior),
+        "rows": len(counts),
         "trainable_tokens": int(delta.size),
         "delta": {"mean": float(delta.mean()), "std": float(delta.std()), **{f"q{int(q * 100):02d}": float(np.quantile(delta, q)) for q in QUANTILES}},
         "knobs": knobs,
