@@ -85,7 +85,7 @@ def build_model(vocab_size: int, seed: int = 0, hidden: int = 32, layers: int = 
         num_hidden_layers=layers,
         num_attention_heads=heads,
         num_key_value_heads=max(1, heads // 2),
-        max_position_embeddings=1024,
+        max_position_embeddings=32768,  # long-trace tests; RoPE weights do not depend on it
         tie_word_embeddings=True,
         dtype="float32",
     )

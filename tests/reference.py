@@ -30,9 +30,9 @@ def reference_log_weights(lp, blp, mask, variant, gamma, block_size, ratio_clip,
     return out
 
 
-def forward_log_probs(model_path, parquet, temperature=1.0) -> list[list[float]]:
-    """log π(y_t) of every trainable token of every row: one unbatched forward per row, normalised
-    with a plain loop over the vocabulary (independent of pear_verl.scoring)."""
+def forward_log_probs(model_path, parquet, temperature=1.0, rows=None, max_length=1024) -> list[list[float]]:
+    """log π(y_t) of every trainable token of every row (or of `rows`): one unbatched forward per row,
+    normalised with a plain loop over the vocabulary (independent of pear_verl.scoring)."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -40,9 +40,9 @@ def forward_log_probs(model_path, parquet, temperature=1.0) -> list[list[float]]
 
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32).eval()
-    dataset = PearSFTDataset(str(parquet), tokenizer, {**DATA_CONFIG, "behavior_log_probs_key": None})
-    rows = []
-    for i in range(len(dataset)):
+    dataset = PearSFTDataset(str(parquet), tokenizer, {**DATA_CONFIG, "max_length": max_length, "behavior_log_probs_key": None})
+    out = []
+    for i in range(len(dataset)) if rows is None else rows:
         sample = dataset.tokenize(i)
         ids, mask = sample["input_ids"].tolist(), sample["loss_mask"].tolist()
         with torch.no_grad():
@@ -52,5 +52,5 @@ def forward_log_probs(model_path, parquet, temperature=1.0) -> list[list[float]]
             if mask[t]:
                 scores = logits[t - 1].tolist()
                 values.append(scores[ids[t]] - math.log(sum(math.exp(x) for x in scores)))
-        rows.append(values)
-    return rows
+        out.append(values)
+    return out
