@@ -114,7 +114,7 @@ class ChatRenderer:
                     "was generated: set data.train_turns=last, or split the conversation into one row per assistant turn"
                 )
             if k == last and response_ids is not None:
-                span = [int(t) for t in response_ids]
+                span = response_ids.tolist() if hasattr(response_ids, "tolist") else list(map(int, response_ids))
             else:
                 full = self.render(messages[: k + 1], tools, False, enable_thinking)
                 if full[: len(prompt)] != prompt:

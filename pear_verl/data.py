@@ -132,7 +132,7 @@ class PearSFTDataset(MultiTurnSFTDataset):
             self.tokenizer, self.apply_chat_template_kwargs, config.get("train_turns", "all"),
             list(config.get("end_of_turn_tokens") or END_OF_TURN_TOKENS),
         )
-        self._response_ids = self._column(self.response_ids_key, np.int64) if self.response_ids_key in self.dataframe else None
+        self._response_ids = self._column(self.response_ids_key, np.int32) if self.response_ids_key in self.dataframe else None
         self._behavior = self._column(self.behavior_key, np.float32, required=True) if self.behavior_key else None
         self._fingerprints = self.dataframe[self.fingerprint_key].tolist() if self.behavior_key else None
         if check_rows:

@@ -33,7 +33,7 @@ from pear_verl.chat_tokens import ChatRenderer, end_of_turn_ids
 from pear_verl.data import BEHAVIOR_KEY
 from pear_verl.io import atomic_path, read_json_metadata, write_table_atomic
 from pear_verl.provenance import check_record, parts_folder, record_of, refuse_outputs_equal_to_inputs
-from pear_verl.sampled import Sample, SampledLogProbs, check_lengths, compare_log_probs
+from pear_verl.sampled import Sample, check_lengths, compare_log_probs, sampling_processors
 from pear_verl.score import DEFAULT_DATA_CONFIG, ScoreSettings, add_data_argument, score_shard
 from pear_verl.scoring import DTYPES, SamplingDistribution, resolve_dtype, torch_dtype
 from pear_verl.rl_data import parse_knobs
@@ -97,10 +97,10 @@ class HFGenerator:
         texts = [self.tokenizer.apply_chat_template(list(p), add_generation_prompt=True, tokenize=False, **(chat_kwargs or {})) for p in prompts]
         batch = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)
         torch.manual_seed(seed)
-        recorder = SampledLogProbs()
+        processors, recorder = sampling_processors(s.temperature, s.top_k, s.top_p)  # warpers, then the recorder
         out = self.model.generate(
-            **batch, do_sample=True, temperature=s.temperature, top_p=s.top_p, top_k=s.top_k or 0,
-            num_return_sequences=s.n, max_new_tokens=s.max_new_tokens, logits_processor=LogitsProcessorList([recorder]),
+            **batch, do_sample=True, temperature=1.0, top_p=1.0, top_k=0,
+            num_return_sequences=s.n, max_new_tokens=s.max_new_tokens, logits_processor=LogitsProcessorList(processors),
             pad_token_id=self.tokenizer.pad_token_id, eos_token_id=self.end_ids,
         )
         new = out[:, batch["input_ids"].shape[1] :].cpu()
@@ -149,7 +149,7 @@ def settings_errors(s: GenerationSettings) -> None:
         raise ValueError(f"--max-per-prompt must be >= 1, got {s.max_per_prompt}")
     if s.backend not in ("hf", "vllm"):
         raise ValueError(f"--backend must be hf or vllm, got {s.backend!r}")
-    SamplingDistribution(s.temperature, s.top_k, None if s.top_p >= 1 else s.top_p)  # τ > 0, top-k >= 1, top-p in (0, 1]
+    SamplingDistribution(s.temperature, s.top_k, s.top_p)  # τ > 0, top-k >= 1, top-p in (0, 1]
 
 
 def prompt_lengths(frame: pd.DataFrame, tokenizer_path: str, data_config: dict) -> list[int]:

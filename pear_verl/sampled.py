@@ -8,7 +8,9 @@ rescoring does not see what the sampler saw (another template, dtype or sampling
 
 - `Sample`: one response: text, whether it ended on its own, token ids, sampling log-probs.
 - `SampledLogProbs`: a transformers logits processor that records log π_sample of each sampled token, from
-  the scores after temperature/top-k/top-p (transformers appends user processors after its own).
+  the scores after temperature/top-k/top-p. transformers runs user processors *before* its own warpers, so
+  `sampling_processors` builds the warpers itself, with the recorder last; `generate` is then called with
+  temperature 1 and no top-k/top-p of its own.
 - `check_lengths`: before any sampling, every prompt plus `max_new_tokens` must fit the training
   `max_length`, or a response sampled for hours could not be trained.
 - `compare_log_probs`: rescored vs sampled log-probs, summarised.
@@ -57,6 +59,19 @@ class SampledLogProbs:
         """`[rows, new_tokens]` float32 log-probs of the tokens sampled (garbage after a row's end)."""
         self._collect(sequences[:, -1:])
         return torch.stack(self.steps, dim=1) if self.steps else torch.zeros(sequences.shape[0], 0)
+
+
+def sampling_processors(temperature: float, top_k: Optional[int], top_p: Optional[float]) -> tuple[list, SampledLogProbs]:
+    """transformers' own warpers in its own order (temperature, top-k, top-p), then the recorder."""
+    from transformers import TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper
+
+    recorder = SampledLogProbs()
+    warpers = [TemperatureLogitsWarper(temperature)] if temperature != 1.0 else []
+    if top_k:
+        warpers.append(TopKLogitsWarper(top_k))
+    if top_p is not None and top_p < 1.0:
+        warpers.append(TopPLogitsWarper(top_p))
+    return warpers + [recorder], recorder
 
 
 def check_lengths(prompt_lengths: Sequence[int], max_new_tokens: int, data_config: dict, where: str) -> None:

@@ -3,8 +3,9 @@ sampler on CUDA, each against the CPU (float64 loop references for the math).
 
 Why: this project's CI has no GPU, and the GPU machines lent to some sessions have only torch and
 transformers. The code that runs on a GPU in a user's job and can run here is: the log-weights and the
-weighted loss (`weights`, `losses.base_token_loss`), scoring (`scoring.HFScorer`) and the `hf` rollout's
-sampler (`cpu_runtime.token_sampler`). Every check prints a line, and the JSON summary is written to
+weighted loss (`weights`, `losses.base_token_loss`), scoring (`scoring.HFScorer`), the `hf` rollout's
+sampler (`cpu_runtime.token_sampler`), the log-probs `pear-verl generate` records while sampling long
+responses (`sampled.SampledLogProbs`, against rescoring) and packed sequences (verl's remove-padding layout). Every check prints a line, and the JSON summary is written to
 --out. It also runs on CPU (`--device cpu`: the tests do, so the script cannot rot).
 
 Run: bash scripts/gpu_check.sh [--out gpu_check.json]   (about a minute on an H100)
@@ -33,7 +34,11 @@ from tests.reference import reference_log_weights  # noqa: E402
 
 # The weights are float64 arithmetic on bf16-rounded inputs (the reference sees the same rounding): absolute 1e-5.
 # The loss multiplies by bf16 token losses (~3 significant digits): relative 1e-2. Scoring: absolute, per token.
-TOLERANCES = {"weights_bf16": 1e-5, "loss_bf16": 1e-2, "scoring_fp32": 1e-4, "scoring_bf16": 0.15}
+TOLERANCES = {"weights_bf16": 1e-5, "loss_bf16": 1e-2, "scoring_fp32": 1e-4, "scoring_bf16": 0.15,
+              # Long samples: what HF generate's sampler drew with (pear_verl.sampled) vs rescoring the same tokens.
+              "sampled_vs_rescored_fp32": 1e-3, "sampled_vs_rescored_bf16": 0.3,
+              # Packed rows (restarting position_ids, transformers' per-sequence masks) vs each sequence alone.
+              "packed_vs_alone_fp32": 1e-4, "packed_vs_alone_bf16": 0.15}
 
 
 def ragged_batch(rng: random.Random, rows: int = 16, width: int = 96):
@@ -108,10 +113,56 @@ def check_sampler(device: str, model_dir: Path) -> dict:
     return {"sampler_same_tokens": same, "sampler_logprob_diff": diff}
 
 
+def check_long_sampling(device: str, model_dir: Path, new_tokens: int = 2000) -> dict:
+    """HF generate of ~2,000-token samples with the sampler's log-probs recorded, then the same tokens rescored
+    (HFScorer, same dtype, τ = 0.8, top-p 0.95): the two must agree, or PEAR's π_β is not what was sampled."""
+    from transformers import AutoModelForCausalLM, LogitsProcessorList
+
+    from pear_verl.sampled import sampling_processors
+
+    out = {}
+    for dtype in ("float32", "bfloat16"):
+        torch.manual_seed(0)
+        model = AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=getattr(torch, dtype)).to(device).eval()
+        prompt = torch.tensor([[1, 5, 17, 33, 2]] * 4, device=device)
+        processors, recorder = sampling_processors(0.8, None, 0.95)
+        with torch.no_grad():  # no end-of-turn token: every sample is new_tokens long
+            seqs = model.generate(input_ids=prompt, attention_mask=torch.ones_like(prompt), do_sample=True, temperature=1.0, top_p=1.0, top_k=0,
+                                  max_new_tokens=new_tokens, logits_processor=LogitsProcessorList(processors), eos_token_id=[], pad_token_id=0)
+        sampled = recorder.finish(seqs)
+        sequences = [TokenSequence(row.cpu(), torch.tensor([0] * prompt.shape[1] + [1] * (len(row) - prompt.shape[1]))) for row in seqs]
+        rescored = HFScorer(str(model_dir), dtype=dtype, device=device, max_batch_tokens=4096).score(sequences, SamplingDistribution(0.8, None, 0.95))
+        diff = max(float(abs(torch.from_numpy(r).double() - s.double()).max()) for r, s in zip(rescored, sampled))
+        out[f"sampled_vs_rescored_{'fp32' if dtype == 'float32' else 'bf16'}"] = diff
+        del model
+    return out
+
+
+def check_packed_attention(device: str, model_dir: Path) -> dict:
+    """verl's remove-padding layout: sequences packed in one row, position_ids restarting at 0; transformers
+    masks attention per sequence. Log-probs must equal each sequence run alone."""
+    from transformers import AutoModelForCausalLM
+
+    rng = random.Random(3)
+    seqs = [torch.tensor([rng.randrange(3, 1000) for _ in range(n)]) for n in (700, 1300, 64)]
+    packed = torch.cat(seqs)[None].to(device)
+    positions = torch.cat([torch.arange(len(s)) for s in seqs])[None].to(device)
+    out = {}
+    for dtype in ("float32", "bfloat16"):
+        model = AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=getattr(torch, dtype), attn_implementation="sdpa").to(device).eval()
+        with torch.no_grad():
+            # use_cache=False as in training: with a cache, transformers does not look for packed sequences (it leaks).
+            together = torch.log_softmax(model(input_ids=packed, position_ids=positions, use_cache=False).logits.float(), -1)[0]
+            alone = torch.cat([torch.log_softmax(model(input_ids=s[None].to(device)).logits.float(), -1)[0] for s in seqs])
+        out[f"packed_vs_alone_{'fp32' if dtype == 'float32' else 'bf16'}"] = float((together - alone).abs().max())
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--out", default="gpu_check.json")
+    parser.add_argument("--long-tokens", type=int, default=2000, help="tokens per long sample (the CPU test uses fewer)")
     args = parser.parse_args()
     if args.device == "cuda" and not torch.cuda.is_available():
         sys.exit("gpu_check: no CUDA device (use --device cpu to run the same checks on CPU)")
@@ -120,7 +171,8 @@ def main() -> None:
     start = time.monotonic()
     model_dir = Path(args.out).resolve().parent / "gpu_check_model"
     save_tiny_model(model_dir, seed=0, hidden=64, layers=2, heads=2)
-    results = {**check_weights_and_loss(args.device), **check_scoring(args.device, model_dir), **check_sampler(args.device, model_dir)}
+    results = {**check_weights_and_loss(args.device), **check_scoring(args.device, model_dir), **check_sampler(args.device, model_dir),
+               **check_long_sampling(args.device, model_dir, args.long_tokens), **check_packed_attention(args.device, model_dir)}
     failed = [k for k, tol in TOLERANCES.items() if not results[k] <= tol] + ([] if results["sampler_same_tokens"] else ["sampler_same_tokens"])
     for key, value in results.items():
         print(f"{key:24s} {value}{'' if key not in TOLERANCES else f'   (tolerance {TOLERANCES[key]})'}")

@@ -99,3 +99,33 @@ def test_empty_and_unfinished_responses_are_dropped(tiny_models, prompts, tmp_pa
     frame = pd.read_parquet(out)
     assert list(frame["sample_index"]) == [3] * 6
     assert all(m[-1]["content"] == "<answer>1 + 2</answer>" for m in frame["messages"])
+
+
+def test_sampling_log_probs_are_recorded_after_temperature_and_top_p(tiny_models, prompts, tmp_path):
+    """The sampler's log-probs (after τ and top-p: transformers runs user processors before its own warpers, so
+    generate builds them) equal rescoring under the same distribution; row ids are the sampled ids."""
+    settings = GenerationSettings(tiny_models["teacher"], **{**SETTINGS, "temperature": 0.7, "top_p": 0.9})
+    out = generate(prompts, tmp_path / "t.parquet", settings, chunk_prompts=6)
+    agreement = read_generation_metadata(out)["rescored_vs_sampled"]
+    assert agreement["rows"] == len(pd.read_parquet(out)) > 0 and agreement["max_abs"] < 1e-4
+
+
+def test_settings_and_lengths_are_refused_before_sampling(tiny_models, prompts, tmp_path, monkeypatch):
+    monkeypatch.setattr(HFGenerator, "__init__", lambda *a, **k: pytest.fail("a model was loaded"))
+    for bad, message in [(dict(n=0), "--n must be >= 1"), (dict(temperature=0.0), "temperature must be > 0"),
+                         (dict(top_p=1.5), "top_p must be in"), (dict(max_new_tokens=4000), "training max_length=1024")]:
+        with pytest.raises(ValueError, match=message):
+            generate(prompts, tmp_path / "x.parquet", GenerationSettings(tiny_models["teacher"], **{**SETTINGS, **bad}))
+    with pytest.raises(ValueError, match="is also an input"):
+        generate(prompts, prompts, GenerationSettings(tiny_models["teacher"], **SETTINGS))
+
+
+def test_rerun_with_other_settings_is_refused_until_forced(tiny_models, prompts, tmp_path):
+    out = tmp_path / "r.parquet"
+    generate(prompts, out, GenerationSettings(tiny_models["teacher"], **SETTINGS), chunk_prompts=6)
+    assert generate(prompts, out, GenerationSettings(tiny_models["teacher"], **SETTINGS), chunk_prompts=6) == out  # same: reused
+    other = GenerationSettings(tiny_models["teacher"], **{**SETTINGS, "seed": 4})
+    with pytest.raises(ValueError, match=r"other settings or inputs \(settings.seed: 3 -> 4\).*--force"):
+        generate(prompts, out, other, chunk_prompts=6)
+    generate(prompts, out, other, chunk_prompts=6, force=True)
+    assert read_generation_metadata(out)["seed"] == 4
