@@ -119,7 +119,8 @@ def merge_lora_export(hf_dir, lora_config, adapter_dir, base_model: str | None =
 
 
 def _replace_folder(folder: Path, write) -> None:
-    """`write(staging)` into a sibling folder, then swap it in for `folder` (never half a folder)."""
+    """`write(staging)` into a sibling `.tmp` folder, then swap it in for `folder`: a kill leaves the old
+    folder or the complete new one (between the two renames, under `.old` / `.tmp`), never half a one."""
     staging, old = folder.with_name(folder.name + ".tmp"), folder.with_name(folder.name + ".old")
     for leftover in (staging, old):
         shutil.rmtree(leftover, ignore_errors=True)

@@ -132,3 +132,15 @@ def test_different_data_names_ranks_hosts_and_files():
     )
     # A different number of files is different data too.
     assert describe_mismatch([view("a", ("/t", "abc")), view("a", ("/t", "abc"), ("/u", "abc"))]) is not None
+
+
+def test_check_command(tiny, tmp_path, monkeypatch, capsys):
+    from pear_verl.checkpoints import main
+
+    monkeypatch.setattr("sys.argv", ["checkpoints", "check", str(tiny)])
+    main()
+    assert capsys.readouterr().out == f"{tiny}: every weight loaded\n"
+    bad = edited_copy(tiny, tmp_path / "missing", lambda s: {k: v for k, v in s.items() if "layers.1.mlp" not in k})
+    monkeypatch.setattr("sys.argv", ["checkpoints", "check", str(bad)])
+    with pytest.raises(SystemExit, match=r"^.*/missing: weights did not all load: 3 missing keys: model\.layers\.1\.mlp\.down_proj\.weight, "):
+        main()
