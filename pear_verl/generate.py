@@ -82,11 +82,13 @@ def read_prompts(path: str) -> pd.DataFrame:
 
 class HFGenerator:
     def __init__(self, model_path: str, dtype: str = "auto"):
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers import AutoTokenizer
+
+        from pear_verl.checkpoints import load_causal_lm
 
         self.device = "cuda" if torch.cuda.is_available() else "cpu"
         self.tokenizer = AutoTokenizer.from_pretrained(model_path, padding_side="left")
-        self.model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch_dtype(model_path, dtype)).to(self.device).eval()
+        self.model = load_causal_lm(model_path, torch_dtype(model_path, dtype), self.device)
         self.end_ids = sorted(end_of_turn_ids(self.tokenizer) | set(_generation_eos(self.model)))
 
     @torch.no_grad()

@@ -117,10 +117,10 @@ class HFScorer:
     """Batched prefill scoring with a transformers causal LM."""
 
     def __init__(self, model_path: str, dtype: str = "auto", device: Optional[str] = None, max_batch_tokens: int = 16384):
-        from transformers import AutoModelForCausalLM
+        from pear_verl.checkpoints import load_causal_lm
 
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        self.model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch_dtype(model_path, dtype)).to(self.device).eval()
+        self.model = load_causal_lm(model_path, torch_dtype(model_path, dtype), self.device)
         self.max_batch_tokens = max_batch_tokens
         self.padded_tokens = self.real_tokens = 0
 

@@ -57,6 +57,7 @@ def run_pear_sft(config: DictConfig) -> None:
     """Start the process group, train, tear down: verl's `run_sft` with our trainer (and CPU)."""
     from verl.utils.distributed import destroy_global_process_group, initialize_global_process_group
 
+    from pear_verl.checkpoints import check_same_data, merge_lora_on_save
     from pear_verl.trainer import PearSFTTrainer
 
     if config.trainer.device == "cpu":
@@ -67,7 +68,10 @@ def run_pear_sft(config: DictConfig) -> None:
         init_cpu_process_group()
     else:
         initialize_global_process_group()
-    PearSFTTrainer(config=config).fit()
+    check_same_data(config.data)
+    trainer = PearSFTTrainer(config=config)
+    merge_lora_on_save(trainer)
+    trainer.fit()
     destroy_global_process_group()
 
 

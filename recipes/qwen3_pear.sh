@@ -34,6 +34,9 @@ TASK_SLUG="${TASK//\//_}"                   # rg/puzzle24 -> rg_puzzle24 in fold
 # -- PEAR knobs (PEAR.md defaults) ---------------------------------------------------------------------
 : "${VARIANT:=token}" "${GAMMA:=0.999}" "${BLOCK_SIZE:=4}"
 : "${RATIO_CLIP:=[-0.08,0.3]}" "${LOG_WEIGHT_CLIP:=[-10.0,5.0]}" "${SELF_NORMALIZE:=false}"
+# LoRA SFT (LORA_RANK=0: full fine-tuning): verl's model.lora_rank/lora_alpha/target_modules. The SFT export
+# .../huggingface is then base + adapter merged (the adapter alone in .../lora_adapter); later stages use it.
+: "${LORA_RANK:=0}" "${LORA_ALPHA:=16}" "${LORA_TARGET_MODULES:=all-linear}"
 
 # -- hardware ------------------------------------------------------------------------------------------
 # DEVICE=cpu runs every stage on CPU (tiny models: CI, laptops): SFT with trainer.device=cpu, GRPO through
@@ -93,6 +96,7 @@ verl_stage sft "$WORK/sft" torchrun pear_verl.sft \
   optim.lr="$SFT_LR" trainer.total_epochs="$SFT_EPOCHS" \
   pear.enable="$PEAR_ENABLE" pear.variant="$VARIANT" pear.gamma="$GAMMA" pear.block_size="$BLOCK_SIZE" \
   pear.ratio_clip="$RATIO_CLIP" pear.log_weight_clip="$LOG_WEIGHT_CLIP" pear.self_normalize="$SELF_NORMALIZE" \
+  model.lora_rank="$LORA_RANK" model.lora_alpha="$LORA_ALPHA" model.target_modules="$LORA_TARGET_MODULES" \
   checkpoint.save_contents='[model,optimizer,extra,hf_model]' trainer.default_local_dir="$WORK/sft" \
   trainer.nnodes="$NNODES" trainer.n_gpus_per_node="$GPUS_PER_NODE" $SFT_DEVICE \
   trainer.logger="$LOGGER" trainer.project_name="$PROJECT" trainer.experiment_name="$(basename "$WORK")_sft" $SFT_EXTRA

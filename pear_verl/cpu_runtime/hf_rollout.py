@@ -47,7 +47,7 @@ class HFRolloutServer:
     """One rollout server (a Ray actor): batches concurrent `generate` calls onto an HF model."""
 
     def __init__(self, config, model_config, replica_rank: int, node_rank: int):
-        from transformers import AutoModelForCausalLM
+        from pear_verl.checkpoints import load_causal_lm
 
         config = omega_conf_to_dataclass(config)
         model_config = omega_conf_to_dataclass(model_config, dataclass_type=HFModelConfig)
@@ -55,7 +55,7 @@ class HFRolloutServer:
         torch.set_num_threads(max(1, len(os.sched_getaffinity(0))))  # Ray pins actors to 1 thread by default
         torch.manual_seed(config.seed + replica_rank)
         dtype = getattr(torch, config.dtype) if isinstance(config.dtype, str) else config.dtype
-        self.model = AutoModelForCausalLM.from_pretrained(model_config.local_path, dtype=dtype).eval()
+        self.model = load_causal_lm(model_config.local_path, dtype)
         self.max_model_len = config.max_model_len or config.prompt_length + config.response_length
         self.stop_token_ids = _stop_token_ids(model_config)
         self.tied_names = _tied_names(self.model)  # fixed by the architecture: a sync need not send them

@@ -27,13 +27,17 @@ pytestmark = pytest.mark.integration
 N_ROWS = 16
 
 
-def run_sft(workdir: Path, model: str, train: str, *overrides: str, nproc: int = 1, steps: int = 1, batch: int = N_ROWS):
-    """Run the entry point; returns (CompletedProcess, [metrics dict per step])."""
+def run_sft(workdir: Path, model: str, train: str, *overrides: str, nproc: int = 1, steps: int = 1, batch: int = N_ROWS, launcher=None):
+    """Run the entry point (through `launcher`, a torchrun command, if given); returns
+    (CompletedProcess, [metrics dict per step])."""
     workdir.mkdir(parents=True, exist_ok=True)
     log = workdir / "metrics.jsonl"
     env = {**os.environ, "VERL_FILE_LOGGER_PATH": str(log), "PYTHONUNBUFFERED": "1"}
-    launcher = [sys.executable, "-m", "pear_verl.sft"]
-    if nproc > 1:
+    if launcher:
+        launcher = [*launcher, "-m", "pear_verl.sft"]
+    elif nproc == 1:
+        launcher = [sys.executable, "-m", "pear_verl.sft"]
+    else:
         launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}", "-m", "pear_verl.sft"]
     args = [
         "trainer.device=cpu",
