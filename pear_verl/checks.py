@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 
 def boolean(key: str, value: Any) -> bool:
@@ -64,6 +64,17 @@ def ordered_pair(key: str, value: Any) -> Optional[tuple[float, float]]:
     if lo > hi:
         raise ValueError(f"{key}={list(value)!r}: must be [lo, hi] with lo <= hi")
     return lo, hi
+
+
+def collect(*checks: Callable[[], Any]) -> list[str]:
+    """Run every check; the messages of those that failed (ValueError, or KeyError without its quotes)."""
+    problems = []
+    for check in checks:
+        try:
+            check()
+        except (ValueError, KeyError) as err:
+            problems.append(str(err.args[0]) if isinstance(err, KeyError) and err.args else str(err))
+    return problems
 
 
 def from_text(key: str, text: str, kind: str) -> Any:

@@ -57,9 +57,15 @@ def parse_knobs(pairs: list[str]) -> dict:
 
 
 def check_game_request(game_name: str, n_train: int, n_test: int, knobs: dict):
-    """(game, all knobs) if `games make` can be done, else a ValueError naming the flag or knob. Draws nothing."""
-    checks.number("--n", n_train, integer=True, low=1)
-    checks.number("--test-n", n_test, integer=True, low=1)
+    """(game, all knobs) if `games make` can be done, else a ValueError naming every bad flag and knob.
+    Draws nothing."""
+    problems = checks.collect(
+        lambda: checks.number("--n", n_train, integer=True, low=1),
+        lambda: checks.number("--test-n", n_test, integer=True, low=1),
+        lambda: get_game(game_name).check_knobs(knobs),
+    )
+    if problems:
+        raise ValueError("; ".join(problems))
     game = get_game(game_name)
     return game, game.check_knobs(knobs)
 
