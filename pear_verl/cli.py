@@ -21,11 +21,20 @@ from pear_verl.io import model_path_problem
 MODEL_ARGS = ("model", "tokenizer", "student")
 
 
+class DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Help with each flag's default, where there is one to show (not for required flags, None, off or an empty list)."""
+
+    def _get_help_string(self, action):
+        if action.required or action.default is None or action.default is False or action.default == []:
+            return action.help
+        return super()._get_help_string(action)
+
+
 class Parser(argparse.ArgumentParser):
     """Every (sub)command's --help shows the defaults (subparsers are made of the parent's class)."""
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("formatter_class", argparse.ArgumentDefaultsHelpFormatter)
+        kwargs.setdefault("formatter_class", DefaultsFormatter)
         super().__init__(*args, **kwargs)
 
 

@@ -214,7 +214,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     score.add_argument("--backend", default="hf", choices=["hf", "vllm"], help="hf: transformers forward (CPU or GPU); vllm: prompt log-probs on GPU")
     score.add_argument("--dtype", default="float32", choices=DTYPES, help="model dtype for the forward (auto: the checkpoint's)")
     score.add_argument("--enforce-eager", action="store_true", help="vLLM: skip compilation and CUDA graphs")
-    score.add_argument("--temperature", type=float, default=1.0, help="the temperature the responses were sampled at (log-probs of that distribution)")
+    score.add_argument("--temperature", type=float, default=1.0, help="the temperature the responses were sampled at (scored under that distribution)")
     score.add_argument("--top-k", type=int, help="the top-k the responses were sampled with (none: no truncation)")
     score.add_argument("--top-p", type=float, help="the top-p the responses were sampled with (none: no truncation)")
     score.add_argument("--shard", default="0/1", help="i/n: score the i-th of n contiguous slices")
