@@ -89,7 +89,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
         except Exception as err:  # pyarrow's errors do not name the file
             raise ValueError(f"{path}: not a readable parquet file ({type(err).__name__}: {err})") from None
     elif path.suffix in (".jsonl", ".ndjson", ".json"):
-        frame = pd.DataFrame(_json_records(path))
+        frame = pd.DataFrame(_json_records(path), dtype=object)  # keep 5 an int next to a null
     else:
         raise ValueError(f"{path}: unsupported file type (use .parquet, .jsonl or .json)")
     if frame.empty:

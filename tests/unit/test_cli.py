@@ -32,7 +32,7 @@ def error_of(argv) -> str:
         main(argv)
     message = exit_info.value.code
     assert isinstance(message, str) and message.startswith("pear-verl: error: "), message
-    assert "\n" not in message and "Traceback" not in message
+    assert "\n" not in message and "Traceback" not in message and message[len("pear-verl: error: ")] not in "\"'"
     return message[len("pear-verl: error: "):]
 
 
