@@ -1,8 +1,8 @@
 """`pear-verl`: the command-line front door to the data tools.
 
 Each subcommand lives in the module that implements it (`add_commands(subparsers)`); this file only
-collects them, and checks what it can before any work starts: model arguments (`--model`, `--tokenizer`,
-`--student`) must be an existing local folder or look like a hub id (org/name), and a subcommand may
+collects them, and checks what it can before any work starts: model arguments (`--model`, `--tokenizer`)
+must be an existing local folder or look like a hub id (org/name), and a subcommand may
 set `check` (a function of the parsed arguments that raises ValueError on values that cannot work; it
 touches no file, so the recipes' DRY_RUN runs it too). A user's mistake ends in one line,
 `pear-verl: error: ...`, never a traceback. Run `pear-verl --help` (every flag with its default).
@@ -18,7 +18,7 @@ import sys
 from pear_verl import __version__, evaluate, generate, report, rl_data, score
 from pear_verl.io import model_path_problem
 
-MODEL_ARGS = ("model", "tokenizer", "student")
+MODEL_ARGS = ("model", "tokenizer")
 
 
 class DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):

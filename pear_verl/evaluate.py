@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from pear_verl.generate import GenerationSettings, make_generator, read_prompts
 from pear_verl import checks
+from pear_verl.generate import GenerationSettings, make_generator, read_prompts
 from pear_verl.io import atomic_path, require_file, write_json_atomic
 from pear_verl.scoring import DTYPES, resolve_dtype
 from reward_fns import compute_score

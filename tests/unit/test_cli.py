@@ -63,7 +63,7 @@ EVAL = ["eval", "--model", "org/model", "--data", "a=x.parquet", "--out", "o"]
         (["eval", "--model", "{t}/nowhere", "--data", "a=x", "--out", "o"], "--model: not found: {t}/nowhere"),
         (["score", "in.parquet", "--model", "./no_such_model", "--out", "o.parquet"], "--model: not found: ./no_such_model"),
         (["generate", "p.parquet", "--model", "org/teacher", "--tokenizer", "{t}/nope", "--out", "o.parquet"], "--tokenizer: not found"),
-        (["report", "d.parquet", "--student", "{t}/afile", "--out", "o"], "--student: {t}/afile is a file"),
+        (["report", "d.parquet", "--student", "{t}/afile", "--out", "o"], "--model: {t}/afile is a file"),
         # KeyError messages come out without quotes
         (GAME + ["--game", "chess", "--out", "{t}/g"], "unknown game 'chess'"),
         # game knobs: non-integer, zero, impossible, degenerate; counts
