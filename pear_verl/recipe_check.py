@@ -100,7 +100,7 @@ def check_pear_verl(args: list[str]) -> None:
 
 
 def check_call(kind: str, rest: list[str]) -> list[str]:
-    """The problems with one recorded call (raises for the first one where checking stops there)."""
+    """The problems with one recorded call; a call that cannot be checked further raises instead."""
     if kind == "settings":
         from pear_verl.recipe_settings import check_settings
 
