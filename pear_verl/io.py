@@ -98,7 +98,10 @@ def read_table(path: str | Path) -> pd.DataFrame:
 
 
 def _json_records(path: Path) -> list[dict]:
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
     if path.suffix == ".json":
         try:
             records = json.loads(text)

@@ -51,13 +51,14 @@ def test_an_output_path_of_the_wrong_kind_is_named(tmp_path):
         ("object.json", '{"a": 1}', "object.json: a JSON array of objects is expected"),
         ("empty.json", "[]", "empty.json: no rows"),
         ("bad.parquet", "not parquet", "bad.parquet: not a readable parquet file"),
+        ("latin1.jsonl", b'{"a": "caf\xe9"}\n', "latin1.jsonl: not UTF-8 text"),
         ("table.csv", "a\n1\n", "unsupported file type"),
     ],
 )
 def test_unreadable_inputs_are_one_line_errors_naming_the_file(tmp_path, name, text, message):
     path = tmp_path / name
     if text is not None:
-        path.write_text(text)
+        path.write_bytes(text if isinstance(text, bytes) else text.encode())
     with pytest.raises(ValueError, match=message) as err:
         read_table(path)
     assert "\n" not in str(err.value)
