@@ -43,8 +43,7 @@ TASK_SLUG="${TASK//\//_}"                   # rg/puzzle24 -> rg_puzzle24 in fold
 # pear_verl.cpu_runtime.grpo (main_ppo plus the CPU overrides it prints with --print-overrides), vLLM's CPU
 # build in eager mode. Everything else is identical.
 : "${DEVICE:=cuda}"                        # cuda | cpu
-case "$DEVICE" in cuda | cpu) ;; *) echo "recipe: DEVICE must be cuda or cpu, got '$DEVICE'" >&2; exit 2 ;; esac
-if [ "$DEVICE" = cpu ]; then
+if [ "$DEVICE" = cpu ]; then  # any other value is refused by check_settings
   : "${GPUS_PER_NODE:=1}" "${ENFORCE_EAGER:=true}"
   GRPO_MODULE=pear_verl.cpu_runtime.grpo
   SFT_DEVICE="trainer.device=cpu data.num_workers=0 +engine.mixed_precision.param_dtype=fp32"
@@ -53,8 +52,8 @@ else
   SFT_DEVICE=""
 fi
 : "${NNODES:=1}" "${GPUS_PER_NODE:=8}" "${ENFORCE_EAGER:=false}"  # ENFORCE_EAGER: vLLM without compile/CUDA graphs
-case "$ENFORCE_EAGER" in true) VLLM_FLAGS="--enforce-eager" ;; false) VLLM_FLAGS="" ;;
-  *) echo "recipe: ENFORCE_EAGER must be true or false, got '$ENFORCE_EAGER'" >&2; exit 2 ;; esac
+VLLM_FLAGS=""
+[ "$ENFORCE_EAGER" = true ] && VLLM_FLAGS="--enforce-eager"
 
 # -- sizes -------------------------------------------------------------------------------------------------
 : "${N_TRAIN:=20000}" "${N_TEST:=512}"
@@ -66,6 +65,7 @@ case "$ENFORCE_EAGER" in true) VLLM_FLAGS="--enforce-eager" ;; false) VLLM_FLAGS
 : "${EVAL_N:=64}" "${EVAL_K:=1 8}" "${EVAL_TEMPERATURE:=0.6}" "${EVAL_TOP_P:=0.95}"
 : "${LOGGER:=[console,wandb]}" "${PROJECT:=pear_verl}" "${SFT_EXTRA:=}" "${GRPO_EXTRA:=}"
 need STUDENT TEACHER TASK WORK DATA
+check_settings  # every value above, sizes that cannot work together, unknown SFT_*/GEN_*/... variables
 GRPO_DUMP=""
 [ "$DUMP_ROLLOUTS" = true ] && GRPO_DUMP="trainer.rollout_data_dir=$WORK/grpo_rollouts"  # verl's jsonl per step
 
@@ -84,7 +84,7 @@ fi
 # shellcheck disable=SC2086
 stage behavior "$DATA/sft.parquet" pear-verl generate "$DATA/train.parquet" --model "$TEACHER" --tokenizer "$STUDENT" \
   --out "$DATA/sft.parquet" --n "$GEN_N" --temperature "$GEN_TEMPERATURE" --max-new-tokens "$GEN_MAX_NEW_TOKENS" \
-  --keep "$GEN_KEEP" --max-per-prompt "$GEN_PER_PROMPT" --backend vllm $VLLM_FLAGS
+  --keep "$GEN_KEEP" --max-per-prompt "$GEN_PER_PROMPT" --backend vllm $VLLM_FLAGS --data max_length="$SFT_MAX_LENGTH"
 
 # -- 3. SFT with verl's trainer (PEAR or plain) ---------------------------------------------------------
 PEAR_ENABLE=true

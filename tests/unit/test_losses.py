@@ -188,3 +188,36 @@ def test_config_from_hydra_block():
     assert cfg.weights == WeightConfig("block", 0.99, 4, (-0.08, 0.3), None) and cfg.objective == "dft"
     with pytest.raises(ValueError, match="objective"):
         PearLossConfig.from_config(dict(objective="kl"))
+
+
+@pytest.mark.parametrize(
+    "key,value,allowed",
+    [
+        ("enable", "no", "must be true or false"),  # bool("no") is True: this trained PEAR as the baseline
+        ("enable", "false", "must be true or false"),
+        ("enable", 0, "must be true or false"),
+        ("self_normalize", "yes", "must be true or false"),
+        ("objective", "kl", "must be one of nll, dft"),
+        ("variant", "foo", "must be one of sequence, token, block"),
+        ("gamma", 2, r"must be in \(0, 1\]"),
+        ("gamma", 0.0, r"must be in \(0, 1\]"),
+        ("gamma", "0.9", r"must be a number in \(0, 1\]"),
+        ("block_size", 2.5, "must be an integer >= 1"),
+        ("block_size", 0, "must be >= 1"),
+        ("ratio_clip", [0.3, -0.08], "lo <= hi"),
+        ("log_weight_clip", [5.0], r"must be \[lo, hi\]"),
+        ("log_weight_clip", "[-10, 5]", r"must be \[lo, hi\]"),
+    ],
+)
+def test_config_values_are_strict_and_named(key, value, allowed):
+    with pytest.raises(ValueError, match=rf"^pear\.{key}=.*: .*{allowed}") as err:
+        PearLossConfig.from_config({key: value})
+    assert str(err.value).startswith(f"pear.{key}={value!r}")
+
+
+def test_config_accepts_hydra_typed_values():
+    from omegaconf import OmegaConf
+
+    block = OmegaConf.create("{enable: false, self_normalize: true, gamma: 1, block_size: 2, ratio_clip: [-1, 1], log_weight_clip: null}")
+    cfg = PearLossConfig.from_config(block)
+    assert (cfg.enable, cfg.self_normalize, cfg.weights.gamma, cfg.weights.ratio_clip) == (False, True, 1.0, (-1.0, 1.0))
