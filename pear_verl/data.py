@@ -104,7 +104,7 @@ class Ragged:
         return np.searchsorted(self.offsets, flat_index, side="right") - 1
 
 
-def _thinking(value) -> Optional[bool]:
+def parse_thinking(value) -> Optional[bool]:
     """`enable_thinking` of a row: None when unset (verl's yaml default is the *string* "none", which verl itself
     turns into True), else a bool."""
     if value is None or (isinstance(value, str) and value.lower() in ("none", "null", "")) or value is pd.NA:
@@ -169,7 +169,7 @@ class PearSFTDataset(MultiTurnSFTDataset):
         response = None
         if self._response_ids is not None and not self._response_ids.null[item]:
             response = self._response_ids[item]
-        thinking = _thinking(self.enable_thinking[item] if self.enable_thinking is not None else self.enable_thinking_default)
+        thinking = parse_thinking(self.enable_thinking[item] if self.enable_thinking is not None else self.enable_thinking_default)
         try:
             tokens = self.renderer.tokens(messages, self.tools[item] if self.tools is not None else None, thinking, response)
         except ChatTokenError as err:
@@ -184,6 +184,10 @@ class PearSFTDataset(MultiTurnSFTDataset):
         length = len(input_ids)
         input_ids, loss_mask = input_ids[: self.max_length], loss_mask[: self.max_length]
         return {"input_ids": input_ids, "position_ids": torch.arange(len(input_ids)), "loss_mask": loss_mask}, length
+
+    def behavior(self, item: int) -> np.ndarray:
+        """log π_β of row `item`'s trainable tokens (float32)."""
+        return self._behavior[item]
 
     def __getitem__(self, item: int) -> dict:
         sample = self.tokenize(item)

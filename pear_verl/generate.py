@@ -30,7 +30,7 @@ import torch
 from tqdm import tqdm
 
 from pear_verl.chat_tokens import ChatRenderer, end_of_turn_ids
-from pear_verl.data import BEHAVIOR_KEY
+from pear_verl.data import BEHAVIOR_KEY, parse_thinking
 from pear_verl.io import atomic_path, read_json_metadata, write_table_atomic
 from pear_verl.provenance import check_record, parts_folder, record_of, refuse_outputs_equal_to_inputs
 from pear_verl.sampled import Sample, check_lengths, compare_log_probs, sampling_processors
@@ -154,11 +154,19 @@ def settings_errors(s: GenerationSettings) -> None:
     SamplingDistribution(s.temperature, s.top_k, s.top_p)  # τ > 0, top-k >= 1, top-p in (0, 1]
 
 
+def chat_template_kwargs(data_config: dict) -> dict:
+    """The chat template kwargs training will render with: data.apply_chat_template_kwargs, plus
+    data.enable_thinking_default when set (rows without their own enable_thinking column)."""
+    kwargs = dict(data_config.get("apply_chat_template_kwargs") or {})
+    thinking = parse_thinking(data_config.get("enable_thinking_default"))
+    return {**kwargs, "enable_thinking": thinking} if thinking is not None else kwargs
+
+
 def prompt_lengths(frame: pd.DataFrame, tokenizer_path: str, data_config: dict) -> list[int]:
     """Tokens of each prompt as the training tokenizer renders it, generation prompt included."""
     from transformers import AutoTokenizer
 
-    renderer = ChatRenderer(AutoTokenizer.from_pretrained(tokenizer_path), data_config.get("apply_chat_template_kwargs"))
+    renderer = ChatRenderer(AutoTokenizer.from_pretrained(tokenizer_path), chat_template_kwargs(data_config))
     return [len(renderer.render(list(p), None, True, None)) for p in tqdm(frame["prompt"], desc="measuring prompts", unit="prompt")]
 
 
@@ -202,7 +210,7 @@ def generate(prompts_path: str, out: str | Path, s: GenerationSettings, tokenize
         return out
     check_lengths(prompt_lengths(frame, scoring.tokenizer, data_config), s.max_new_tokens, data_config, prompts_path)
     parts = parts_folder(out.with_name(out.name + ".gen-parts"), record, force)
-    chat_kwargs = dict(data_config.get("apply_chat_template_kwargs") or {})
+    chat_kwargs = chat_template_kwargs(data_config)
     generator = None
     for start in tqdm(range(0, len(frame), chunk_prompts), desc="generating", unit="chunk"):
         part = parts / f"{start:010d}.parquet"
