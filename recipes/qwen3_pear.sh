@@ -95,6 +95,7 @@ stage behavior "$DATA/sft.parquet" pear-verl generate "$DATA/train.parquet" --mo
 # The student's log-probs on a sample of the SFT rows; weights by length bucket, knobs proposed if needed
 # ($WORK/preflight/report.md). PREFLIGHT_STOP=true: stop here when the weights collapse in a length bucket.
 if [ "$SFT_OBJECTIVE" = pear ] && [ "$PREFLIGHT" = true ]; then
+  # "[lo,hi]" -> "lo hi"; null (no clip) -> bounds no log-ratio reaches
   clip_words() { local x=${1//[\[\]]/}; [ "$x" = null ] && echo "-1000000.0 1000000.0" || echo "${x/,/ }"; }
   # shellcheck disable=SC2046
   stage preflight "$WORK/preflight/report.json" pear-verl report "$DATA/sft.parquet" --model "$STUDENT" --out "$WORK/preflight" \

@@ -27,7 +27,9 @@ def dry_run_commands(recipe: str, tmp_path: Path) -> list[str]:
 def test_pear_recipe_composes_and_the_baseline_differs_only_in_the_objective(tmp_path):
     pear, sft = dry_run_commands("qwen3_pear.sh", tmp_path), dry_run_commands("qwen3_sft.sh", tmp_path)
     stages = [line.split("[dry-run] ")[1].split(":")[0] for line in pear]
-    assert stages == ["data", "behavior", "sft", "grpo", "merge", "eval/sft", "eval/rl"]
+    assert stages == ["data", "behavior", "preflight", "sft", "grpo", "merge", "eval/sft", "eval/rl"]
+    assert [s for s in stages if s != "preflight"] == [line.split("[dry-run] ")[1].split(":")[0] for line in sft]  # PEAR's pre-flight only
+    pear = [line for line in pear if "[dry-run] preflight:" not in line]
     text = "\n".join(pear)
     assert "pear.enable=true" in text and "reward.custom_reward_function.path=pkg://reward_fns" in text
     assert "actor_rollout_ref.rollout.name=vllm" in text and "algorithm.adv_estimator=grpo" in text
