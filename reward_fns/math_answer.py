@@ -32,100 +32,18 @@ import re
 import sys
 import threading
 from fractions import Fraction
-from dataclasses import dataclass
 from typing import Optional
 
+from reward_fns.extract import DEFAULT_FALLBACKS, MAX_ANSWER_CHARS, boxed_content, clean, extract_answer
 from reward_fns.fast_numbers import fast_verdict
 from reward_fns.result import reward_result
 from reward_fns.sandbox import BoundedPool
 
-MAX_ANSWER_CHARS = 1000
-MAX_BOX_TRIES = 5  # a final unbalanced box falls back to up to 4 earlier ones
-MAX_SCAN_CHARS = 20_000  # fallbacks look at the tail only: final answers sit at the end
 DEFAULT_TIMEOUT_S = 0.8  # per check of an answer; keeps the worst case under 1 s
 GOLD_TIMEOUT_S = 5.0  # parsing a gold answer (trusted data), once per worker process
 TRANSIENT_ERRORS = ("timeout", "worker died")  # verdicts that depend on the machine's load: not cached
 MAX_VERDICTS = 50_000  # cached (gold, answer) verdicts per process: at most ~100 MB of keys, usually far less
-_BOXED = re.compile(r"\\(?:boxed|fbox)\s*")
-_ANSWER_LINE = re.compile(r"\b(?:final\s+answer|answer)\s*(?:is\b|:|=)\s*:?\s*(.+)", re.IGNORECASE)
-_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?|-?\.\d+")
 _DECIMAL = re.compile(r"^-?\d*\.(\d+)$")
-FALLBACKS = ("answer_line", "last_number")
-
-
-@dataclass(frozen=True)
-class Extraction:
-    answer: Optional[str]
-    source: str  # "boxed", a fallback name, or "none"
-
-
-def _box_at(text: str, start: int) -> Optional[tuple[str, int]]:
-    """(content, end) of the box whose argument starts at `start`: `{...}` with balanced braces, or a
-    bare token (`\\boxed 5`); None if unbalanced or longer than MAX_ANSWER_CHARS."""
-    if start < len(text) and text[start] == "{":
-        depth = 0
-        for i in range(start, min(len(text), start + MAX_ANSWER_CHARS + 2)):
-            depth += {"{": 1, "}": -1}.get(text[i], 0)
-            if depth == 0:
-                return text[start + 1 : i], i + 1
-        return None
-    token = re.match(r"[^\s$]+", text[start : start + MAX_ANSWER_CHARS])
-    return (token.group(0), start + token.end()) if token else None
-
-
-# What may stand between two boxes of one final answer: a comma, "and", "or", and a restated variable
-# ("\\boxed{1}, \\boxed{2}", "$x = \\boxed{1}$ and $x = \\boxed{2}$"); whitespace and `$` are removed first.
-_BOX_GAP = re.compile(r"(?:,|;|and|or|,and|\\text\{and\}|\\text\{or\}|,?\\quad)?(?:[A-Za-z](?:_\{?\w+\}?)?=)?")
-
-
-def _boxed_content(text: str) -> Optional[str]:
-    """The final answer given in boxes: the last balanced box, joined (", ") with the boxes right before it
-    that only a comma, "and" or "or" separates from it (several solutions: "\\boxed{1} and \\boxed{2}")."""
-    matches = list(_BOXED.finditer(text))[-MAX_BOX_TRIES:]  # bounded: a flood of unclosed boxes stays linear
-    boxes = [(m.start(), _box_at(text, m.end())) for m in matches]
-    while boxes and boxes[-1][1] is None:  # unbalanced or too long: fall back to an earlier box
-        boxes.pop()
-    if not boxes:
-        return None
-    start, (content, _end) = boxes.pop()
-    final = [content]
-    for prev_start, prev in reversed(boxes):
-        if prev is None or not _BOX_GAP.fullmatch(re.sub(r"[\s$]", "", text[prev[1] : start])):
-            break
-        final.insert(0, prev[0])
-        start = prev_start
-    return ", ".join(final)
-
-
-_BOLD = re.compile(r"\*\*([^*]+)\*\*")
-
-
-def _clean(answer: str) -> str:
-    """Strip markdown bold, `$` (also an escaped currency `\\$`) and a final full stop, in any nesting ("**$42$**.")."""
-    answer, previous = _BOLD.sub(r"\1", answer).replace("\\$", ""), None
-    while answer != previous:
-        previous, answer = answer, answer.strip().strip("*").strip("$").rstrip(".")
-    return answer
-
-
-def extract_answer(text: str, fallbacks: tuple[str, ...] = ("answer_line",)) -> Extraction:
-    boxed = _boxed_content(text)
-    if boxed is not None and boxed.strip():
-        return Extraction(_clean(boxed), "boxed")
-    tail = text[-MAX_SCAN_CHARS:]
-    for name in fallbacks:
-        if name == "answer_line":
-            for line in reversed(tail.splitlines()):
-                match = _ANSWER_LINE.search(_BOLD.sub(r"\1", line))
-                if match and _clean(match.group(1)):
-                    return Extraction(_clean(match.group(1))[:MAX_ANSWER_CHARS], name)
-        elif name == "last_number":
-            numbers = _NUMBER.findall(tail)
-            if numbers:
-                return Extraction(numbers[-1].replace(",", ""), name)
-        else:
-            raise ValueError(f"unknown answer fallback {name!r}; choose from {FALLBACKS}")
-    return Extraction(None, "none")
 
 
 _INTEGER = r"-?(?:\d{1,3}(?:,\d{3})+|\d+)"
@@ -393,28 +311,30 @@ def check_in_sandbox(gold: str, pred: str, timeout_s: float, memory_mb: int) -> 
 
 def gold_answer(ground_truth) -> str:
     text = str(ground_truth)
-    boxed = _boxed_content(text)
-    return _clean(boxed if boxed is not None else text)
+    boxed = boxed_content(text)
+    return clean(boxed if boxed is not None else text)
 
 
 def score_math(
     solution_str: str,
     ground_truth,
     *,
-    answer_fallbacks: tuple[str, ...] = ("answer_line",),
+    answer_fallbacks: tuple[str, ...] = DEFAULT_FALLBACKS,
+    thinking: str = "auto",
     format_weight: float = 0.0,
     timeout_s: float = DEFAULT_TIMEOUT_S,
     memory_mb: int = 1024,
 ) -> dict:
     """Reward for one math response: score = (1 − w)·acc + w·format_ok with w = `format_weight`
-    (format_ok: the answer was given in \\boxed{}). Never raises on bad input; errors are reported."""
+    (format_ok: the final part of the response has a \\boxed{}). `thinking`: "auto", "required" or "off"
+    (`reward_fns.extract.after_thinking`). Never raises on bad input; errors are reported."""
     if not isinstance(solution_str, str) or not isinstance(ground_truth, (str, int, float)) or isinstance(ground_truth, bool):
         return reward_result(error=f"bad input types: {type(solution_str).__name__}, {type(ground_truth).__name__}")
     gold = gold_answer(ground_truth)
-    found = extract_answer(solution_str, tuple(answer_fallbacks))
+    found = extract_answer(solution_str, tuple(answer_fallbacks), thinking)
     pred, error, acc = found.answer or "", "", 0.0
     if found.answer is None:
-        error = "no answer found"
+        error = found.error or "no answer found"
     elif len(pred) > MAX_ANSWER_CHARS:
         error = "answer too long"
     elif literal_key(pred) == literal_key(gold):
@@ -427,7 +347,7 @@ def score_math(
         acc = fast  # closed-form numbers, tuples and intervals of them: read and evaluated without the sandbox
     else:
         acc, error = check_in_sandbox(gold, pred, timeout_s, memory_mb)
-    format_ok = found.source == "boxed"
+    format_ok = found.boxed
     return reward_result((1 - format_weight) * acc + format_weight * format_ok, acc, format_ok, pred, error)
 
 

@@ -29,7 +29,7 @@ def test_corpus(category, gold, response, expected):
     [
         ("x \\boxed{1} y \\boxed{\\frac{a}{b}} z", "\\frac{a}{b}", "boxed"),
         ("\\boxed{\\{1, 2\\}}", "\\{1, 2\\}", "boxed"),
-        ("The final answer is $42$.", "42", "answer_line"),
+        ("The final answer is $42$.", "42", "final_statement"),
         ("**Answer:** 2**3", "2**3", "answer_line"),
         ("no answer here", None, "none"),
         ("\\boxed{unbalanced", None, "none"),
