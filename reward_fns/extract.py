@@ -22,7 +22,8 @@ Rules, in order (each linear in the response length, every span bounded):
    boxes is no answer. Listing candidates for a single-valued answer therefore gives a list (scored 0
    against a single gold) or only the last candidate, never the gold by luck.
 3. Final-answer statements (`final_statement`): "final answer is X" / "Final Answer: X" after the last box
-   (or without any box) is the final answer; the last one counts; X ends at the sentence's end.
+   (or without any box) is the final answer; the last one counts; X ends at the sentence's end. After a box,
+   X must hold maths (a digit or a LaTeX command): "Final answer: see above" leaves the box in charge.
 4. Without a box: the fallbacks asked for — "answer_line" ("Answer: X", "the answer is X", on the last line
    that has one), "formula" (the response is one formula, `$$x = 3$$`), "last_number" (GSM8K-style).
 
@@ -136,7 +137,7 @@ def boxed_group(text: str) -> Optional[tuple[list[str], int]]:
     start, (content, end) = boxes.pop()
     group = [content]
     for prev_start, prev in reversed(boxes):
-        if prev is None or not _separates(text[prev[1] : start]):
+        if prev is None or start - prev[1] > MAX_GAP_CHARS or not _separates(text[prev[1] : start]):
             break
         if len(group) == MAX_BOXES:
             return [], end
@@ -224,7 +225,7 @@ def extract_answer(text: str, fallbacks: tuple[str, ...] = DEFAULT_FALLBACKS, th
     if found is not None:
         boxes, end = found
         stated = final_statement(final[end:])
-        if stated:
+        if stated and re.search(r"[\d\\]", stated):  # maths, not "Final answer: see above"
             return Extraction(stated, "final_statement", boxed=True)
         if not boxes:
             return Extraction(None, "none", f"more than {MAX_BOXES} boxes in the final answer", boxed=True)

@@ -35,6 +35,10 @@ from multiprocessing.connection import Connection
 from typing import Any, Optional
 
 
+SOFT_MARGIN_S = 0.15  # a worker stops a call this long before the caller would kill it
+WARMUP_CALL_S = 10.0  # a warm-up call that hangs is stopped, so the pool starts anyway
+
+
 @dataclass(frozen=True)
 class CallResult:
     ok: bool
@@ -49,20 +53,44 @@ def _resolve(target: str):
 
 # ---- zygote and worker side ------------------------------------------------------------------------
 
+class _SoftTimeout(BaseException):
+    """Raised in a worker when a call overruns its soft deadline (a BaseException: `except Exception` in the
+    target does not swallow it)."""
+
+
+def _on_alarm(signum, frame):
+    raise _SoftTimeout()
+
+
+def soft_deadline(timeout_s: float) -> float:
+    """When a worker stops a call itself: early enough for its reply to beat the caller's hard deadline."""
+    return max(0.5 * timeout_s, timeout_s - SOFT_MARGIN_S)
+
+
 def _serve(conn: Connection, fn, memory_mb: int) -> None:
-    """Worker loop: args -> ("ok", value) | ("error", text), until the caller hangs up."""
+    """Worker loop: (args, soft_s) -> ("ok", value) | ("error", text), until the caller hangs up. A call that
+    runs past soft_s is interrupted here (SIGALRM works in this single-threaded process) and answers
+    "timeout", so the worker and its warm caches live on; the caller's kill stays the backstop for work that
+    signals cannot interrupt (a long computation inside C)."""
     if memory_mb > 0:
         with open("/proc/self/statm") as f:
             current = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
         limit = current + memory_mb * 2**20
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    signal.signal(signal.SIGALRM, _on_alarm)
     while True:
         try:
-            args = conn.recv()
+            args, soft_s = conn.recv()
         except (EOFError, OSError):
             return
         try:
-            reply = ("ok", fn(*args))
+            signal.setitimer(signal.ITIMER_REAL, soft_s)
+            try:
+                reply = ("ok", fn(*args))
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+        except _SoftTimeout:
+            reply = ("error", "timeout")
         except MemoryError:
             reply = ("error", "memory")
         except RecursionError:
@@ -77,8 +105,15 @@ def _serve(conn: Connection, fn, memory_mb: int) -> None:
 
 def _zygote_main(target: str, memory_mb: int, control_fd: int, warmup: str) -> None:
     fn = _resolve(target)  # imported once, inherited by every fork
-    if warmup:
-        fn(*json.loads(warmup))  # warm caches (sympy's are large) once, for every worker
+    signal.signal(signal.SIGALRM, _on_alarm)
+    for args in json.loads(warmup) if warmup else []:
+        try:  # warm caches and lazy imports (sympy's, the parser's) once, for every worker
+            signal.setitimer(signal.ITIMER_REAL, WARMUP_CALL_S)
+            fn(*args)
+        except (Exception, _SoftTimeout):  # noqa: S112 - warming is an optimisation: it must not stop the pool
+            pass
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped automatically
     control = socket.socket(fileno=control_fd)
     while control.recv(1) == b"F":
@@ -134,9 +169,13 @@ class BoundedPool:
         memory_mb: int = 1024,
         start_timeout_s: float = 120.0,
         warmup_args: tuple = (),
+        warmup_calls: tuple[tuple, ...] = (),
     ):
+        """`warmup_args` (one call) and `warmup_calls` (several) run in the zygote before any worker is forked:
+        the first call of every worker then finds lazy imports done and caches filled."""
         self.target, self.memory_mb, self.start_timeout_s = target, memory_mb, start_timeout_s
-        self.warmup = json.dumps(list(warmup_args)) if warmup_args else ""
+        calls = [list(args) for args in warmup_calls] + ([list(warmup_args)] if warmup_args else [])
+        self.warmup = json.dumps(calls) if calls else ""
         self._zygote: Optional[subprocess.Popen] = None
         self._control: Optional[socket.socket] = None
         self._zygote_lock = threading.Lock()
@@ -225,7 +264,7 @@ class BoundedPool:
         try:
             for args, timeout_s in steps:
                 deadline = time.monotonic() + timeout_s
-                worker.conn.send(args)
+                worker.conn.send((args, soft_deadline(timeout_s)))
                 if not worker.conn.poll(max(0.0, deadline - time.monotonic())):
                     error = "timeout"
                     break

@@ -234,3 +234,9 @@ for gold, response, ok in [
     add("thinking", gold, None, ok, response=response)
 # Outside cases: Math-Verify's own labelled tests (several boxes, final-answer lines, thinking traces, golds in boxes).
 CASES += math_verify_cases.CASES
+# Symbolic series (sums with a free bound) against closed forms: Gauss's sum and the sum of squares, and wrong ones.
+for gold, answer, ok in [
+    ("\\frac{n(n+1)}{2}", "\\sum_{k=1}^{n} k", True), ("\\frac{n(n-1)}{2}", "\\sum_{k=1}^{n} k", False),
+    ("\\sum_{k=1}^{n} k^2", "\\frac{n(n+1)(2n+1)}{6}", True), ("\\sum_{k=1}^{n} k^2", "\\frac{n^2(n+1)^2}{4}", False),
+]:
+    add("series", gold, answer, ok)

@@ -1,6 +1,7 @@
 """Where the final answer is read: thinking, several boxes, final-answer statements, and the hacks they must not open."""
 
 import json
+import math
 import time
 
 import pytest
@@ -101,10 +102,13 @@ def test_groups_are_bounded_and_linear():
     timings = []
     for n in (20_000, 80_000):  # adversarial: joinable separators and near-joinable gaps, 4x longer
         text = ("\\boxed{1}, " + "x " * 30 + "and ") * n
-        start = time.perf_counter()
-        extract_answer(text)
-        timings.append(time.perf_counter() - start)
-    assert timings[1] < 12 * timings[0] + 0.05  # linear (4x), with room for a noisy machine
+        best = math.inf
+        for _ in range(3):  # the best of three: a busy machine only ever adds time
+            start = time.perf_counter()
+            extract_answer(text)
+            best = min(best, time.perf_counter() - start)
+        timings.append(best)
+    assert timings[1] < 12 * timings[0] + 0.05  # linear (4x); quadratic would be 16x
 
 
 @pytest.mark.parametrize(
@@ -117,6 +121,7 @@ def test_groups_are_bounded_and_linear():
         ("The final answer is 3.5 meters.", "3.5 meters", "final_statement"),
         ("**Final Answer**\n\\boxed{189}", "189", "boxed"),  # the box comes after the statement's heading
         ("The answer is \\boxed{5}. The answer is 6.", "5", "boxed"),  # only a *final* answer statement overrides
+        ("\\boxed{5}\n\nFinal answer: see above.", "5", "boxed"),  # prose after a box does not override it
         ("$$x = 3$$", "x = 3", "formula"),
         ("We find $x = 3$ and $y = 4$.", None, "none"),  # prose with formulas is not one formula
     ],

@@ -1,7 +1,8 @@
 """Hostile inputs: every call returns (no hang, no crash) with score 0, and no input gets executed.
 
 The per-call bound checked here is loose (BOUND_S) so that a busy CI machine cannot make it flaky;
-`bench/rewards.py` measures the actual worst-case latency on the same set.
+`bench/rewards.py` measures the actual worst-case latency on the same set. The sandbox is started (and
+warmed) before the timed calls, as in the benchmark.
 """
 
 import json
@@ -111,6 +112,9 @@ HOSTILE = [
 @pytest.fixture(autouse=True, scope="module")
 def no_sentinel():
     SENTINEL.unlink(missing_ok=True)
+    # start the math sandbox before timing: its zygote warms the checker once per process (seconds), which is
+    # startup, not the per-call bound tested here (and an honest answer is needed to know it runs)
+    assert compute_score("math", "\\boxed{\\sin\\frac{\\pi}{6}}", "\\frac{1}{2}")["acc"] == 1.0
     yield
     assert not SENTINEL.exists(), "a hostile input was executed"
 
