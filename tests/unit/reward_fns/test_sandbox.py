@@ -99,3 +99,15 @@ def test_call_steps_keeps_the_slot_when_sending_fails(pool):
     caller.start()
     caller.join(timeout=20)
     assert results == [1, 2, 3, 4]
+
+
+def test_a_hanging_warm_up_call_does_not_stop_the_pool():
+    """Warm-up calls run in the zygote before any fork; one that hangs is stopped after warmup_call_s."""
+    warmed = BoundedPool("tests.unit.reward_fns.sandbox_targets:run", max_workers=1, memory_mb=256,
+                         warmup_calls=(("sleep", 60), ("raise", "in warm-up")), warmup_call_s=0.5)
+    try:
+        start = time.monotonic()
+        assert warmed.call("add", 1, 2, timeout_s=5).value == 3
+        assert time.monotonic() - start < 20
+    finally:
+        warmed.close()
