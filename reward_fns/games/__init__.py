@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any, ClassVar
 
+from reward_fns.extract import after_thinking
 from reward_fns.result import reward_result
 
 ENTRY_POINT_GROUP = "pear_verl.games"
@@ -209,8 +210,12 @@ def _puzzle(ground_truth: str) -> dict:
     return json.loads(ground_truth)  # GRPO scores n responses per prompt: parse each puzzle once
 
 
-def score_game(name: str, solution_str, ground_truth, partial_credit: bool = False, format_weight: float = 0.0) -> dict:
-    """Reward for one response to a game puzzle: (1 − w)·(1 | partial | 0) + w·format_ok."""
+def score_game(
+    name: str, solution_str, ground_truth, partial_credit: bool = False, format_weight: float = 0.0, thinking: str = "auto"
+) -> dict:
+    """Reward for one response to a game puzzle: (1 − w)·(1 | partial | 0) + w·format_ok. The answer is read
+    after the response's thinking (`thinking`: see `reward_fns.extract.after_thinking`): an <answer> inside
+    the think block does not count."""
     if not isinstance(solution_str, str):
         return reward_result(error=f"bad response type: {type(solution_str).__name__}")
     try:
@@ -218,7 +223,10 @@ def score_game(name: str, solution_str, ground_truth, partial_credit: bool = Fal
         puzzle = ground_truth if isinstance(ground_truth, dict) else _puzzle(str(ground_truth))
     except (KeyError, ValueError) as err:
         return reward_result(error=str(err))
-    answer = game.extract_answer(solution_str)
+    final, error = after_thinking(solution_str, thinking)
+    if final is None:
+        return reward_result(error=error)
+    answer = game.extract_answer(final)
     if answer is None:
         return reward_result(error="no <answer> found")
     verdict = game.check(puzzle, answer)
