@@ -10,13 +10,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pear_verl import evaluate, generate, report, rl_data, score
+from pear_verl import compare, evaluate, generate, report, rl_data, score
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pear-verl", description="PEAR for verl: data tools")
     sub = parser.add_subparsers(dest="command", required=True)
-    for module in (rl_data, score, generate, report, evaluate):
+    for module in (rl_data, score, generate, report, evaluate, compare):
         module.add_commands(sub)
     return parser
 
