@@ -81,9 +81,12 @@ def compare(arms: dict[str, list[str]], out_dir: str, control: str | None = None
     benchmarks = sorted(set.intersection(*(set(r) for r in runs)))
     if not benchmarks:
         raise ValueError("the runs share no benchmark")
-    metrics = sorted(set.intersection(*({k for b in benchmarks for k in r[b] if k.startswith("pass@")} for r in runs)), key=lambda k: int(k[5:]))
+    found = [{k for b in benchmarks for k in r[b] if k.startswith("pass@")} for r in runs]
+    metrics = sorted(set.intersection(*found), key=lambda k: int(k[5:]))
+    left_out = sorted(set().union(*(set(r) for r in runs)) - set(benchmarks)) + sorted(set().union(*found) - set(metrics))
     seeds = next(iter(counts.values()))
     lines = [f"# pass@k (%){' — mean ± sd (runs)' if seeds > 1 else ''}", "",
+             *([f"Not in every run, left out: {', '.join(left_out)}", ""] if left_out else []),
              "| benchmark | metric | " + " | ".join(loaded) + " |", "|---|---|" + "---|" * len(loaded)]
     for bench in benchmarks:
         for metric in metrics:

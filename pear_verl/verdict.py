@@ -17,7 +17,7 @@ Welch–Satterthwaite degrees of freedom (each mean square weighted by its own d
 puzzle noise that is about 2 df, a critical value of 4.3 rather than the normal 1.96. Without per-puzzle
 scores the test puzzles are held fixed: the seeds' part alone, S − 1 df. "Beyond the noise" means the 95%
 interval excludes 0 (two-sided p < 0.05). tests/unit/test_verdict.py checks by simulation that A/A
-comparisons are called beyond the noise in 5% of runs, and that true effects are found as often as
+comparisons are called beyond the noise in 5% (± 2 points) of runs, and that true effects are found as often as
 `power` says.
 
 Seeds needed: the smallest number of seeds (same P test puzzles) at which a true difference equal to the

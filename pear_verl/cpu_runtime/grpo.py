@@ -65,8 +65,8 @@ COMMON_OVERRIDES = [
 ROLLOUT_OVERRIDES = {
     "hf": [
         "actor_rollout_ref.rollout.name=hf",
-        # Stable request ids (`det-<sample index>`) from verl's agent loops, from which the hf server derives
-        # each request's sampling seed: the same seed gives the same rollouts (and GRPO run) on a machine.
+        # Stable request ids (`det-…`) from verl's agent loops, from which the hf server derives each
+        # request's sampling seed: the same seed gives the same rollouts (and GRPO run) on a machine.
         # Not for vllm: there verl gives every request one and the same seed, which would make a prompt's n samples equal.
         "actor_rollout_ref.rollout.full_determinism=True",
         # Batches in a canonical order (prompt, response), not the order rollouts finish in (`replay_order`).

@@ -20,10 +20,12 @@ no-ops; abort_all_requests aborts queued requests (returned with stop_reason "ab
 
 Reproducible rollouts: requests are batched as they arrive, so a batch's make-up depends on timing. A
 response depends on its own request only (`token_sampler`: per-request seeds, fixed prompt padding), and
-its seed is a hash of (rollout seed, replica, weight version, request id, prompt, repeat count) when
-verl's request id is stable — `rollout.full_determinism=True`, which `cpu_grpo_overrides('hf')` sets, makes
-verl's agent loops send `det-<sample index>`. Then the same seed gives the same rollouts, whatever the
-timing. Other ids (a fresh uuid per request) get seeds from the server's seeded generator in arrival order.
+its seed is a hash of (rollout seed, replica, weight version, request id, prompt, how often that id and
+prompt came before at this weight version) when verl's request id is stable: `rollout.full_determinism=True`,
+which `cpu_grpo_overrides('hf')` sets, makes verl's agent loops send `det-<priority>` (in verl 0.9.1's
+trainer `det-0` for every sample). A prompt's n samples then get the same n seeds in every run; which of
+its n sessions gets which sample follows arrival order, which `replay_order` makes irrelevant. Other ids (a
+fresh uuid per request) get seeds from the server's seeded generator in arrival order.
 
 Run: registered as "hf" by the `verl.plugins` entry point (`pear_verl.plugin`); see README "GRPO on CPU".
 """
@@ -80,14 +82,14 @@ class HFRolloutServer:
         self._repeats_version = 0
 
     def request_seed(self, request_id: str, request: SamplingRequest) -> int:
-        """A stable request id (verl's `det-<index>`) gives a seed that depends on nothing but the request;
+        """A stable request id (verl's `det-…`) gives a seed that depends on nothing but the request;
         any other id, the request's own seed (vLLM's per-request `seed`) or the server generator's next draw."""
         if not str(request_id).startswith("det-"):
             return request.seed if request.seed is not None else int(torch.randint(0, 2**62, (), generator=self.arrival_seeds))
         if self._repeats_version != self.weight_version:
             self._repeats, self._repeats_version = Counter(), self.weight_version
         key = (self.config.seed, request.seed, self.replica_rank, self.weight_version, str(request_id), request.prompt_ids)
-        self._repeats[key] += 1  # the same id and prompt again (another turn): another seed
+        self._repeats[key] += 1  # the same id and prompt again (the prompt's other samples, another turn): another seed
         digest = hashlib.blake2b(repr((*key, self._repeats[key])).encode(), digest_size=8).digest()
         return int.from_bytes(digest, "little") >> 2
 

@@ -71,6 +71,16 @@ def test_verdicts_over_seeds_are_the_demos(runs, tmp_path):
     assert (tmp_path / "cmp" / "compare.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def test_what_not_every_run_has_is_named(runs, tmp_path):
+    root, results = runs
+    extra = tmp_path / "extra"
+    bench = dict(results["pear", 1], n=8, **{"pass@8": 0.5})
+    extra.mkdir()
+    (extra / "results.json").write_text(json.dumps({"benchmarks": {"countdown": bench, "aime": bench}}))
+    table = compare({"sft": [f"{root}/sft_s1/eval_rl"], "pear": [str(extra)]}, str(tmp_path / "cmp"))
+    assert "Not in every run, left out: aime, pass@8" in table and "| countdown | pass@4 |" in table
+
+
 def test_unpaired_arms_and_bad_files_are_refused(runs, tmp_path):
     root, _ = runs
     with pytest.raises(ValueError, match="equally many runs"):
@@ -89,6 +99,7 @@ def test_one_run_per_arm_still_compares(runs, tmp_path, capsys):
     root, results = runs
     main(["compare", f"sft={root}/sft_s1/eval_rl/results.json", f"pear={root}/pear_s1/eval_rl", "--out", str(tmp_path / "one")])
     table = (tmp_path / "one" / "compare.md").read_text()
+    assert "left out" not in table
     assert f"| countdown | pass@1 | {100 * results['sft', 1]['pass@1']:.1f} | {100 * results['pear', 1]['pass@1']:.1f} |" in table
     assert "(1 seed): no seed spread to judge it against" in table
     with pytest.raises(SystemExit, match="given twice"):
