@@ -9,7 +9,7 @@ Benchmarks are local verl RL parquet files (`pear-verl math make` for AIME/MATH-
 games make` test splits). Sampling: vLLM on GPU (`--backend vllm`), HF `generate` on CPU; seeded.
 
 Run:
-    pear-verl eval --model CKPT --data aime24=data/aime24.parquet --data countdown=data/cd/test.parquet \
+    pear-verl eval --model CKPT --benchmark aime24=data/aime24.parquet --benchmark countdown=data/cd/test.parquet \
         --n 64 --k 1 8 --temperature 0.6 --top-p 0.95 --max-new-tokens 8192 --out results/pear_post_rl
 Outputs: results.json (with each problem's correct count, for compare's per-puzzle statistics) + results.md.
 """
@@ -83,7 +83,7 @@ def benchmarks(pairs: list[str]) -> dict[str, str]:
     named = _named(pairs)
     if len(named) < len(pairs):
         names = [pair.partition("=")[0] for pair in pairs]
-        raise ValueError(f"--data: benchmark name(s) given twice: {sorted({n for n in names if names.count(n) > 1})}")
+        raise ValueError(f"--benchmark: name(s) given twice: {sorted({n for n in names if names.count(n) > 1})}")
     return named
 
 
@@ -116,7 +116,8 @@ def _named(pairs: list[str]) -> dict[str, str]:
 def add_commands(sub: argparse._SubParsersAction) -> None:
     ev = sub.add_parser("eval", help="pass@1 / pass@k of a model on local benchmark parquets")
     ev.add_argument("--model", required=True, help="HF model folder or hub id (org/name)")
-    ev.add_argument("--data", action="append", required=True, help="benchmark as name=path to a verl RL parquet (repeatable)")
+    ev.add_argument("--benchmark", "--data", dest="data", action="append", required=True, metavar="NAME=PATH",
+                    help="a verl RL parquet to evaluate, named (repeatable; --data is its former name)")
     ev.add_argument("--n", type=int, default=16, help="samples per problem (>= 1)")
     ev.add_argument("--k", type=int, nargs="+", default=[1, 8], help="pass@k to report, each 1 <= k <= n")
     ev.add_argument("--temperature", type=float, default=0.6, help="sampling temperature (> 0)")
