@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from pear_verl.data import BEHAVIOR_KEY
-from pear_verl.generate import GenerationSettings, generate
+from pear_verl.generate import GenerationSettings, generate, read_generation_metadata
 from pear_verl.rl_data import make_game_data
 from pear_verl.score import read_behavior_metadata, score_parquet
 from pear_verl.scoring import HFScorer, SamplingDistribution, TokenSequence
@@ -63,6 +63,8 @@ def test_generate_with_vllm_rescores_under_the_sampling_distribution(teacher, pr
     assert read_behavior_metadata(out)["backend"] == scored_by
     assert events == ["start", "stop"]
     assert_close_rows(frame[BEHAVIOR_KEY].tolist(), forward_log_probs(teacher, out, temperature=temperature))
+    agreement = read_generation_metadata(out)["rescored_vs_sampled"]  # vLLM's sampling log-probs vs the rescoring
+    assert agreement["rows"] == len(frame) and agreement["max_abs"] < 1e-4, agreement
 
 
 def test_hf_scoring_is_the_distribution_vllm_samples_from(teacher):
