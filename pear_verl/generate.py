@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Optional
@@ -36,7 +37,7 @@ from pear_verl.data import BEHAVIOR_KEY
 from pear_verl.io import atomic_path, read_json_metadata, write_table_atomic
 from pear_verl.provenance import check_record, parts_folder, record_of, refuse_outputs_equal_to_inputs
 from pear_verl.sampled import Sample, check_lengths, compare_log_probs, sampling_processors
-from pear_verl.parallel import add_arguments as add_worker_arguments, check_workers, crash_point, run_tasks, split
+from pear_verl.parallel import add_arguments as add_worker_arguments, check_workers, cluster, crash_point, run_tasks, split
 from pear_verl.score import DEFAULT_DATA_CONFIG, ScoreSettings, add_data_argument, score_parallel, score_shard
 from pear_verl.scoring import DTYPES, SamplingDistribution, resolve_dtype, torch_dtype
 from pear_verl.rl_data import parse_knobs
@@ -234,6 +235,13 @@ def generate(prompts_path: str, out: str | Path, s: GenerationSettings, tokenize
     check_lengths(prompt_lengths(frame, scoring.tokenizer, data_config), s.max_new_tokens, data_config, prompts_path)
     parts = parts_folder(out.with_name(out.name + ".gen-parts"), record, force)
     chat_kwargs = dict(data_config.get("apply_chat_template_kwargs") or {})
+    with cluster(workers, ray_address) if workers > 1 else nullcontext():  # one Ray cluster for sampling and rescoring
+        return _sample_and_score(prompts_path, frame, out, s, scoring, record, parts, chunk_prompts, chat_kwargs, force, workers, ray_address)
+
+
+def _sample_and_score(prompts_path: str, frame: pd.DataFrame, out: Path, s: GenerationSettings, scoring: ScoreSettings, record: dict,
+                      parts: Path, chunk_prompts: int, chat_kwargs: dict, force: bool, workers: int, ray_address: Optional[str]) -> Path:
+    """`generate` once its inputs are checked: sample the missing chunks, gather, rescore, write."""
     starts = list(range(0, len(frame), chunk_prompts))
     generator = None
     if workers == 1:

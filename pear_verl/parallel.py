@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import argparse
 import os
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Optional, Sequence
+from typing import Callable, Iterator, Optional, Sequence
 
 # Test only: a worker that reaches `crash_point()` while this file does not exist creates it and dies
 # (os._exit, as a killed process would), once per marker, so tests can show its shard is redone.
@@ -63,27 +64,37 @@ def crash_point() -> None:
         os._exit(1)
 
 
+@contextmanager
+def cluster(workers: int, address: Optional[str] = None) -> Iterator[None]:
+    """Ray for the duration: the one already initialised, the cluster at `address` (else `RAY_ADDRESS`),
+    or a local one with `workers` CPUs that is stopped on exit. A job with several phases (generate:
+    sampling, then rescoring) holds one cluster across them."""
+    import ray
+
+    if ray.is_initialized():
+        yield
+        return
+    address = address or os.environ.get("RAY_ADDRESS")
+    if address:
+        ray.init(address=address)
+    else:
+        ray.init(num_cpus=workers, object_store_memory=LOCAL_OBJECT_STORE_BYTES, include_dashboard=False)
+    try:
+        yield
+    finally:
+        ray.shutdown()
+
+
 def run_tasks(fn: Callable, calls: Sequence[tuple], tensor_parallel_size: int = 1, address: Optional[str] = None) -> list:
     """`[fn(*args) for args in calls]`, each call a Ray task on its own engine's resources, in order.
 
-    Joins a running cluster (`address`, else `RAY_ADDRESS`) or starts a local one for this job and stops
-    it afterwards. A task whose worker dies is retried; an exception raised by `fn` fails the job at once."""
+    A task whose worker dies is retried; an exception raised by `fn` fails the job at once."""
     import ray
 
-    started = not ray.is_initialized()
-    if started:
-        address = address or os.environ.get("RAY_ADDRESS")
-        if address:
-            ray.init(address=address, log_to_driver=True)
-        else:
-            ray.init(num_cpus=len(calls), object_store_memory=LOCAL_OBJECT_STORE_BYTES, include_dashboard=False)
-    try:
+    with cluster(len(calls), address):
         gpus = ray.cluster_resources().get("GPU", 0)
-        resources = {"num_gpus": tensor_parallel_size, "num_cpus": 1} if gpus else {"num_cpus": 1}
         if gpus and gpus < tensor_parallel_size:
-            raise ValueError(f"--tensor-parallel-size {tensor_parallel_size} needs that many GPUs per worker; the cluster has {gpus}")
+            raise ValueError(f"--tensor-parallel-size {tensor_parallel_size} needs that many GPUs per worker; the cluster has {gpus:g}")
+        resources = {"num_gpus": tensor_parallel_size, "num_cpus": 1} if gpus else {"num_cpus": 1}
         task = ray.remote(max_retries=MAX_RETRIES)(fn).options(**resources)
         return ray.get([task.remote(*args) for args in calls])
-    finally:
-        if started:
-            ray.shutdown()
