@@ -3,7 +3,9 @@
 - math, GRPO-shaped: 64 prompts x 16 samples with MATH-style golds and repeated answers
   (`bench/grpo_math_batch.py`), a new batch per repeat, ours vs math-verify called in-process and verl's
   default MATH scorer (`default_compute_score("lighteval/MATH", ...)`) and its math-verify scorer, in
-  one run, each with its agreement with the labels. Goal: >= 3x math-verify's throughput;
+  one run, each with its agreement with the labels; then 40 prompts x 16 samples whose golds come from
+  Math-Verify's own tests (`bench/grpo_outside_batch.py`: most distinct answers miss the fast paths), ours
+  vs math-verify in-process. Goal: >= 3x math-verify's throughput on both;
 - math: typical responses (a long chain of thought ending in \\boxed{}; the labelled corpus answers),
   ours vs verl's own math-verify scorer (`verl.utils.reward_score.math_verify`) on the same inputs,
   in the same run, with both scorers' agreement with the corpus labels;
@@ -13,7 +15,7 @@
 Goals: >= 200 math checks/s/core, >= 5,000 game checks/s/core, worst case <= 1 s.
 One calling thread: the checking runs on one core at a time (the caller or one sandbox worker).
 
-Run: `.venv/bin/python bench/rewards.py [--repeats 3]`
+Run: `.venv/bin/python bench/rewards.py [--repeats 3] [--only grpo]`
 """
 
 import argparse
@@ -26,6 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.grpo_math_batch import grpo_batch  # noqa: E402
+from bench.grpo_outside_batch import outside_batch  # noqa: E402
 from reward_fns import compute_score, math_answer  # noqa: E402
 from reward_fns.games import BUILTIN_GAMES, get_game  # noqa: E402
 from tests.unit.reward_fns.math_corpus import CASES  # noqa: E402
@@ -55,7 +58,9 @@ def typical_math_inputs(n=400, seed=0):
 
 
 def corpus_inputs():
-    return [(gold, REASONING + response, ok) for _, gold, response, ok in CASES]
+    """The labelled corpus, hand-written responses after ~2K characters of reasoning; Math-Verify's cases
+    (`mv_*`) as they are (real outputs: some are a bare formula, which reasoning in front would change)."""
+    return [(gold, response if category.startswith("mv_") else REASONING + response, ok) for category, gold, response, ok in CASES]
 
 
 def rate(fn, items, repeats):
@@ -73,11 +78,18 @@ def math_verify_in_process(gold: str, response: str, ok: bool) -> float:
     return float(verify(parse(f"${gold}$"), parse(response)))
 
 
-def grpo_shaped(scorers: dict, repeats: int) -> None:
-    batches = [grpo_batch(seed) for seed in range(repeats)]
+def math_verify_raw(gold: str, response: str, ok: bool) -> float:
+    """math-verify on golds written as its own tests write them (`$...$`, `\\boxed{}`, whole solutions)."""
+    from math_verify import parse, verify
+
+    return float(verify(parse(gold if "$" in gold or "\\" in gold else f"${gold}$"), parse(response)))
+
+
+def grpo_shaped(scorers: dict, repeats: int, make_batch=grpo_batch, title: str = "MATH-style golds, 64 prompts x 16 samples") -> None:
+    batches = [make_batch(seed) for seed in range(repeats)]
     distinct = sum(len({(g, r) for g, r, _ in b}) for b in batches) / repeats
-    print(f"math, GRPO-shaped: {repeats} batches of {len(batches[0])} responses (64 prompts x 16 samples, "
-          f"{distinct:.0f} distinct (gold, answer) pairs per batch on average)")
+    print(f"math, GRPO-shaped ({title}): {repeats} batches of {len(batches[0])} responses, "
+          f"{distinct:.0f} distinct (gold, answer) pairs per batch on average")
     seconds = {name: 0.0 for name in scorers}
     right = {name: 0 for name in scorers}
     for batch in batches:  # interleaved: each scorer sees each batch once, all in one run
@@ -98,6 +110,7 @@ def grpo_shaped(scorers: dict, repeats: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--only", choices=["grpo"], help="only the two GRPO-shaped math batches")
     args = parser.parse_args()
 
     from verl.utils.reward_score import default_compute_score
@@ -111,6 +124,10 @@ def main() -> None:
     math_verify_in_process("2", "\\boxed{1}", False)
     grpo_shaped({"reward_fns": ours, "math-verify in-process": math_verify_in_process,
                  "verl default (MATH)": verl_default, "verl math_verify": baseline}, args.repeats)
+    grpo_shaped({"reward_fns": ours, "math-verify in-process": math_verify_raw}, args.repeats, outside_batch,
+                "golds of Math-Verify's tests, 40 prompts x 16 samples")
+    if args.only == "grpo":
+        return
     for label, inputs in (("typical (AIME-style mix)", typical_math_inputs()), ("hard (labelled corpus)", corpus_inputs())):
         print(f"math, {label}: {len(inputs)} responses x {args.repeats}")
         rates = {}

@@ -34,6 +34,7 @@ import logging
 from typing import Optional
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -103,6 +104,18 @@ class Ragged:
         return np.searchsorted(self.offsets, flat_index, side="right") - 1
 
 
+def parse_thinking(value) -> Optional[bool]:
+    """`enable_thinking` of a row: None when unset (verl's yaml default is the *string* "none", which verl itself
+    turns into True), else a bool."""
+    if value is None or (isinstance(value, str) and value.lower() in ("none", "null", "")) or value is pd.NA:
+        return None
+    if isinstance(value, str):
+        if value.lower() not in ("true", "false"):
+            raise BehaviorDataError(f"enable_thinking must be true, false or none, got {value!r}")
+        return value.lower() == "true"
+    return bool(value)
+
+
 def raise_row_errors(errors: list[tuple[int, str]]) -> None:
     """One error listing the first bad rows, in row order."""
     errors = sorted(errors)[:MAX_REPORTED_ERRORS]
@@ -156,7 +169,7 @@ class PearSFTDataset(MultiTurnSFTDataset):
         response = None
         if self._response_ids is not None and not self._response_ids.null[item]:
             response = self._response_ids[item]
-        thinking = self.enable_thinking[item] if self.enable_thinking is not None else self.enable_thinking_default
+        thinking = parse_thinking(self.enable_thinking[item] if self.enable_thinking is not None else self.enable_thinking_default)
         try:
             tokens = self.renderer.tokens(messages, self.tools[item] if self.tools is not None else None, thinking, response)
         except ChatTokenError as err:
@@ -171,6 +184,10 @@ class PearSFTDataset(MultiTurnSFTDataset):
         length = len(input_ids)
         input_ids, loss_mask = input_ids[: self.max_length], loss_mask[: self.max_length]
         return {"input_ids": input_ids, "position_ids": torch.arange(len(input_ids)), "loss_mask": loss_mask}, length
+
+    def behavior(self, item: int) -> np.ndarray:
+        """log π_β of row `item`'s trainable tokens (float32)."""
+        return self._behavior[item]
 
     def __getitem__(self, item: int) -> dict:
         sample = self.tokenize(item)

@@ -27,8 +27,9 @@ from typing import Optional
 import numpy as np
 from tqdm import tqdm
 
+from pear_verl import checks
 from pear_verl.generate import GenerationSettings, make_generator, read_prompts
-from pear_verl.io import atomic_path, write_json_atomic
+from pear_verl.io import atomic_path, require_file, write_json_atomic
 from pear_verl.parallel import add_arguments as add_worker_arguments, check_workers, crash_point, run_tasks, split
 from pear_verl.scoring import DTYPES, resolve_dtype
 from reward_fns import compute_score
@@ -80,6 +81,26 @@ def markdown_table(results: dict[str, dict], title: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def check_eval_settings(settings: GenerationSettings, ks: list[int]) -> None:
+    """Values that cannot give the asked numbers, refused before any model loads (pass@k needs k <= n)."""
+    checks.number("--n", settings.n, integer=True, low=1)
+    for k in ks:
+        if not 1 <= k <= settings.n:
+            raise ValueError(f"--k {k}: pass@k needs 1 <= k <= --n ({settings.n})")
+    checks.number("--temperature", settings.temperature, low=0, low_open=True)
+    checks.number("--top-p", settings.top_p, low=0, high=1, low_open=True)
+    checks.number("--max-new-tokens", settings.max_new_tokens, integer=True, low=1)
+
+
+def benchmarks(pairs: list[str]) -> dict[str, str]:
+    """--data name=path pairs; a name given twice would silently keep one benchmark."""
+    named = _named(pairs)
+    if len(named) < len(pairs):
+        names = [pair.partition("=")[0] for pair in pairs]
+        raise ValueError(f"--data: benchmark name(s) given twice: {sorted({n for n in names if names.count(n) > 1})}")
+    return named
+
+
 def _eval_shard(settings: GenerationSettings, chunks: list[tuple[str, int]]) -> list[list[int]]:
     """One Ray worker's share of `eval`: (benchmark file, first row) chunks, on its own engine."""
     generator = make_generator(settings)
@@ -105,10 +126,12 @@ def evaluate_parallel(data: dict[str, str], settings: GenerationSettings, ks: li
 
 def run_eval(model: str, data: dict[str, str], settings: GenerationSettings, ks: list[int], out_dir: str, workers: int = 1,
              ray_address: Optional[str] = None) -> dict:
+    check_eval_settings(settings, ks)
     check_workers(workers, settings.tensor_parallel_size)
-    settings = replace(settings, dtype=resolve_dtype(model, settings.dtype))  # recorded as used, not "auto"
     for path in data.values():
-        read_prompts(path)  # every file checked before any model loads
+        require_file(path)
+        read_prompts(path)  # every file's rows checked before any model loads
+    settings = replace(settings, dtype=resolve_dtype(model, settings.dtype))  # recorded as used, not "auto"
     if workers > 1:
         results = evaluate_parallel(data, settings, ks, workers, ray_address)
     else:
@@ -172,23 +195,25 @@ def _named(pairs: list[str]) -> dict[str, str]:
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
     ev = sub.add_parser("eval", help="pass@1 / pass@k of a model on local benchmark parquets")
-    ev.add_argument("--model", required=True)
-    ev.add_argument("--data", action="append", required=True, help="name=path to a verl RL parquet (repeatable)")
-    ev.add_argument("--n", type=int, default=16, help="samples per problem")
-    ev.add_argument("--k", type=int, nargs="+", default=[1, 8])
-    ev.add_argument("--temperature", type=float, default=0.6)
-    ev.add_argument("--top-p", type=float, default=0.95)
-    ev.add_argument("--max-new-tokens", type=int, default=4096)
-    ev.add_argument("--seed", type=int, default=0)
-    ev.add_argument("--backend", default="hf", choices=["hf", "vllm"])
+    ev.add_argument("--model", required=True, help="HF model folder or hub id (org/name)")
+    ev.add_argument("--data", action="append", required=True, help="benchmark as name=path to a verl RL parquet (repeatable)")
+    ev.add_argument("--n", type=int, default=16, help="samples per problem (>= 1)")
+    ev.add_argument("--k", type=int, nargs="+", default=[1, 8], help="pass@k to report, each 1 <= k <= n")
+    ev.add_argument("--temperature", type=float, default=0.6, help="sampling temperature (> 0)")
+    ev.add_argument("--top-p", type=float, default=0.95, help="nucleus sampling, in (0, 1]")
+    ev.add_argument("--max-new-tokens", type=int, default=4096, help="response length limit")
+    ev.add_argument("--seed", type=int, default=0, help="sampling seed")
+    ev.add_argument("--backend", default="hf", choices=["hf", "vllm"], help="hf: transformers generate (CPU); vllm: GPU")
     ev.add_argument("--dtype", default="auto", choices=DTYPES, help="model dtype (auto: the checkpoint's)")
     ev.add_argument("--enforce-eager", action="store_true", help="vLLM: skip compilation and CUDA graphs")
-    ev.add_argument("--out", required=True)
+    ev.add_argument("--out", required=True, help="output folder (results.json, results.md)")
     add_worker_arguments(ev)
-    ev.set_defaults(func=lambda a: run_eval(a.model, _named(a.data), GenerationSettings(
+    settings = lambda a: GenerationSettings(  # noqa: E731
         a.model, n=a.n, temperature=a.temperature, top_p=a.top_p, max_new_tokens=a.max_new_tokens, seed=a.seed, backend=a.backend,
         dtype=a.dtype, enforce_eager=a.enforce_eager, tensor_parallel_size=a.tensor_parallel_size,
-    ), a.k, a.out, a.workers, a.ray_address))
+    )
+    ev.set_defaults(func=lambda a: run_eval(a.model, benchmarks(a.data), settings(a), a.k, a.out, a.workers, a.ray_address),
+                    check=lambda a: (benchmarks(a.data), check_eval_settings(settings(a), a.k), check_workers(a.workers, a.tensor_parallel_size)))
     cmp = sub.add_parser("compare", help="table + plot of several eval result folders")
     cmp.add_argument("runs", nargs="+", help="name=results_folder")
     cmp.add_argument("--out", required=True)

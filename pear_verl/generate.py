@@ -33,7 +33,7 @@ import torch
 from tqdm import tqdm
 
 from pear_verl.chat_tokens import ChatRenderer, end_of_turn_ids
-from pear_verl.data import BEHAVIOR_KEY
+from pear_verl.data import BEHAVIOR_KEY, parse_thinking
 from pear_verl.io import atomic_path, read_json_metadata, write_table_atomic
 from pear_verl.provenance import check_record, parts_folder, record_of, refuse_outputs_equal_to_inputs
 from pear_verl.sampled import Sample, check_lengths, compare_log_probs, sampling_processors
@@ -161,11 +161,19 @@ def settings_errors(s: GenerationSettings) -> None:
     SamplingDistribution(s.temperature, s.top_k, s.top_p)  # τ > 0, top-k >= 1, top-p in (0, 1]
 
 
+def chat_template_kwargs(data_config: dict) -> dict:
+    """The chat template kwargs training will render with: data.apply_chat_template_kwargs, plus
+    data.enable_thinking_default when set (rows without their own enable_thinking column)."""
+    kwargs = dict(data_config.get("apply_chat_template_kwargs") or {})
+    thinking = parse_thinking(data_config.get("enable_thinking_default"))
+    return {**kwargs, "enable_thinking": thinking} if thinking is not None else kwargs
+
+
 def prompt_lengths(frame: pd.DataFrame, tokenizer_path: str, data_config: dict) -> list[int]:
     """Tokens of each prompt as the training tokenizer renders it, generation prompt included."""
     from transformers import AutoTokenizer
 
-    renderer = ChatRenderer(AutoTokenizer.from_pretrained(tokenizer_path), data_config.get("apply_chat_template_kwargs"))
+    renderer = ChatRenderer(AutoTokenizer.from_pretrained(tokenizer_path), chat_template_kwargs(data_config))
     return [len(renderer.render(list(p), None, True, None)) for p in tqdm(frame["prompt"], desc="measuring prompts", unit="prompt")]
 
 
@@ -234,7 +242,7 @@ def generate(prompts_path: str, out: str | Path, s: GenerationSettings, tokenize
         return out
     check_lengths(prompt_lengths(frame, scoring.tokenizer, data_config), s.max_new_tokens, data_config, prompts_path)
     parts = parts_folder(out.with_name(out.name + ".gen-parts"), record, force)
-    chat_kwargs = dict(data_config.get("apply_chat_template_kwargs") or {})
+    chat_kwargs = chat_template_kwargs(data_config)
     with cluster(workers, ray_address) if workers > 1 else nullcontext():  # one Ray cluster for sampling and rescoring
         return _sample_and_score(prompts_path, frame, out, s, scoring, record, parts, chunk_prompts, chat_kwargs, force, workers, ray_address)
 
@@ -305,24 +313,25 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     gen = sub.add_parser("generate", help="teacher SFT data, verified, with behaviour log-probs")
     gen.add_argument("prompts", help="verl RL prompt parquet (prompt, data_source, reward_model)")
     gen.add_argument("--model", required=True, help="teacher")
-    gen.add_argument("--out", required=True)
+    gen.add_argument("--out", required=True, help="output parquet file (SFT messages with behaviour log-probs)")
     gen.add_argument("--tokenizer", help="training tokenizer for rescoring (default: the teacher's)")
     gen.add_argument("--n", type=int, default=4, help="samples per prompt")
-    gen.add_argument("--temperature", type=float, default=1.0)
-    gen.add_argument("--top-p", type=float, default=1.0)
-    gen.add_argument("--top-k", type=int)
-    gen.add_argument("--max-new-tokens", type=int, default=512)
-    gen.add_argument("--seed", type=int, default=0)
-    gen.add_argument("--keep", default="correct", choices=KEEP)
-    gen.add_argument("--max-per-prompt", type=int)
-    gen.add_argument("--backend", default="hf", choices=["hf", "vllm"])
+    gen.add_argument("--temperature", type=float, default=1.0, help="sampling temperature")
+    gen.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling, in (0, 1]")
+    gen.add_argument("--top-k", type=int, help="top-k sampling (none: off)")
+    gen.add_argument("--max-new-tokens", type=int, default=512, help="response length limit")
+    gen.add_argument("--seed", type=int, default=0, help="sampling seed")
+    gen.add_argument("--keep", default="correct", choices=KEEP, help="which responses to keep: those the verifier accepts, or all")
+    gen.add_argument("--max-per-prompt", type=int, help="keep at most this many responses per prompt (none: no limit)")
+    gen.add_argument("--backend", default="hf", choices=["hf", "vllm"], help="hf: transformers generate (CPU); vllm: GPU")
     gen.add_argument("--dtype", default="auto", choices=DTYPES, help="model dtype for sampling and rescoring (auto: the checkpoint's)")
     gen.add_argument("--enforce-eager", action="store_true", help="vLLM: skip compilation and CUDA graphs")
-    gen.add_argument("--chunk-prompts", type=int, default=64)
+    gen.add_argument("--chunk-prompts", type=int, default=64, help="prompts per resumable chunk")
     add_data_argument(gen)
     add_worker_arguments(gen)
     gen.add_argument("--force", action="store_true", help="redo an existing output or parts made with other settings or inputs")
     gen.set_defaults(func=lambda a: generate(a.prompts, a.out, GenerationSettings(
         a.model, a.n, a.temperature, a.top_p, a.top_k, a.max_new_tokens, a.seed, a.keep, a.max_per_prompt, a.backend, a.dtype, a.enforce_eager,
         a.tensor_parallel_size,
-    ), a.tokenizer, a.chunk_prompts, parse_knobs(a.data_settings), a.force, a.workers, a.ray_address))
+    ), a.tokenizer, a.chunk_prompts, parse_knobs(a.data_settings), a.force, a.workers, a.ray_address),
+        check=lambda a: check_workers(a.workers, a.tensor_parallel_size))

@@ -1,14 +1,17 @@
 """Small file helpers shared by the data tools and the demo: atomic parquet/JSON writes, tabular readers,
-and running a training job with its logs kept in its run folder.
+checks of user-given paths, and running a training job with its logs kept in its run folder.
 
 Why: every long job here must leave either the old file or the complete new one, never half a file
-(a killed job is rerun, and readers must not see partial output).
+(a killed job is rerun, and readers must not see partial output). Written files get the mode a plain
+`open()` would give (0666 less the umask), so teammates on shared storage can read them. Readers name the
+file (and line) they could not read, so a bad input is a one-line error, not a traceback.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import tempfile
 from contextlib import contextmanager
@@ -19,12 +22,33 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 
+def current_umask() -> int:
+    """The process umask, read without changing it where Linux allows (/proc), else set and restored."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def atomic_path(path: str | Path):
-    """Yield a temporary path next to `path`; on success it replaces `path` in one rename."""
+    """Yield a temporary path next to `path`; on success it replaces `path` in one rename. The file gets
+    the mode `open()` would give it (mkstemp's is 0600: unreadable to the group on shared storage)."""
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder; a file is expected there")
+    above = next(p for p in path.absolute().parents if p.exists())
+    if not above.is_dir():
+        raise NotADirectoryError(f"{above} is a file; a folder is expected there (to hold {path})")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.fchmod(fd, 0o666 & ~current_umask())
     os.close(fd)
     try:
         yield Path(tmp)
@@ -44,16 +68,76 @@ def write_json_atomic(data, path: str | Path) -> None:
         tmp.write_text(json.dumps(data, indent=2) + "\n")
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
-    """A parquet, JSONL or JSON-array file as a DataFrame (by extension)."""
+def require_file(path: str | Path) -> Path:
+    """`path` as a Path if it is an existing file; else a one-line ValueError ("not found: PATH")."""
     path = Path(path)
+    if not path.exists():
+        raise ValueError(f"not found: {path}")
+    if not path.is_file():
+        raise ValueError(f"{path}: a file is expected, got a folder")
+    return path
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """A parquet, JSONL or JSON-array file as a DataFrame (by extension). JSON values are kept exactly as
+    written (pandas' own JSON reader turns null into NaN and 5 into 5.0 next to a null); a file that cannot
+    be read, or has no rows, is a ValueError naming it (and the line, for JSONL)."""
+    path = require_file(path)
     if path.suffix == ".parquet":
-        return pd.read_parquet(path)
-    if path.suffix in (".jsonl", ".ndjson"):
-        return pd.read_json(path, lines=True)
+        try:
+            frame = pd.read_parquet(path)
+        except Exception as err:  # pyarrow's errors do not name the file
+            raise ValueError(f"{path}: not a readable parquet file ({type(err).__name__}: {err})") from None
+    elif path.suffix in (".jsonl", ".ndjson", ".json"):
+        frame = pd.DataFrame(_json_records(path), dtype=object)  # keep 5 an int next to a null
+    else:
+        raise ValueError(f"{path}: unsupported file type (use .parquet, .jsonl or .json)")
+    if frame.empty:
+        raise ValueError(f"{path}: no rows")
+    return frame
+
+
+def _json_records(path: Path) -> list[dict]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
     if path.suffix == ".json":
-        return pd.read_json(path)
-    raise ValueError(f"{path}: unsupported file type (use .parquet, .jsonl or .json)")
+        try:
+            records = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise ValueError(f"{path}: not valid JSON: {err}") from None
+        if not isinstance(records, list):
+            raise ValueError(f"{path}: a JSON array of objects is expected, got {type(records).__name__}")
+        lines = range(len(records))
+    else:
+        records, lines = [], []
+        for number, line in enumerate(text.splitlines(), 1):
+            if line.strip():
+                try:
+                    records.append(json.loads(line))
+                except json.JSONDecodeError as err:
+                    raise ValueError(f"{path}: line {number}: not valid JSON: {err}") from None
+                lines.append(number)
+    for where, record in zip(lines, records):
+        if not isinstance(record, dict):
+            place = f"line {where}" if path.suffix != ".json" else f"item {where}"
+            raise ValueError(f"{path}: {place}: a JSON object is expected, got {type(record).__name__}")
+    return records
+
+
+HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*")
+
+
+def model_path_problem(value: str) -> str | None:
+    """Why `value` cannot name a model (None if it can): a local folder must exist; a name that is not a
+    local path but looks like a hub id (org/name) is left to the hub."""
+    path = Path(value).expanduser()
+    if path.exists():
+        return None if path.is_dir() else f"{value} is a file; a model folder or a hub id (org/name) is expected"
+    if HUB_ID.fullmatch(value) and ".." not in value:
+        return None
+    return f"not found: {value} (no such local model folder, and not a hub id of the form org/name)"
 
 
 def write_table_atomic(table: pa.Table, path: str | Path, key: bytes, record: dict) -> None:

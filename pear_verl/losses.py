@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor
@@ -57,22 +57,22 @@ class PearLossConfig:
 
     @classmethod
     def from_config(cls, cfg: Any) -> "PearLossConfig":
-        """Build from the hydra `pear:` block (a DictConfig or dict)."""
-
-        def bounds(value) -> Optional[tuple[float, float]]:
-            return None if value is None else tuple(float(v) for v in value)
+        """Build from the hydra `pear:` block (a DictConfig or dict). Strict: booleans are true/false only
+        (`bool("no")` is True), numbers must be numbers in range, clips ordered; errors name the key."""
+        from pear_verl import checks
+        from pear_verl.weights import VARIANTS
 
         return cls(
-            enable=bool(cfg.get("enable", True)),
-            objective=str(cfg.get("objective", "nll")),
+            enable=checks.boolean("pear.enable", cfg.get("enable", True)),
+            objective=checks.choice("pear.objective", cfg.get("objective", "nll"), OBJECTIVES),
             weights=WeightConfig(
-                variant=str(cfg.get("variant", "token")),
-                gamma=float(cfg.get("gamma", 1.0)),
-                block_size=int(cfg.get("block_size", 1)),
-                ratio_clip=bounds(cfg.get("ratio_clip")),
-                log_weight_clip=bounds(cfg.get("log_weight_clip")),
+                variant=checks.choice("pear.variant", cfg.get("variant", "token"), VARIANTS),
+                gamma=float(checks.number("pear.gamma", cfg.get("gamma", 1.0), low=0, high=1, low_open=True)),
+                block_size=checks.number("pear.block_size", cfg.get("block_size", 1), integer=True, low=1),
+                ratio_clip=checks.ordered_pair("pear.ratio_clip", cfg.get("ratio_clip", None)),
+                log_weight_clip=checks.ordered_pair("pear.log_weight_clip", cfg.get("log_weight_clip", None)),
             ),
-            self_normalize=bool(cfg.get("self_normalize", False)),
+            self_normalize=checks.boolean("pear.self_normalize", cfg.get("self_normalize", False)),
         )
 
 

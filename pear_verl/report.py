@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Optional
 
 import sys
 
 import numpy as np
-import pyarrow.parquet as pq
 import torch
 
 from pear_verl import preflight
-from pear_verl.data import BEHAVIOR_KEY, PearSFTDataset, Ragged
+from pear_verl.data import PearSFTDataset
 from pear_verl.io import atomic_path, write_json_atomic
 from pear_verl.rl_data import parse_knobs
 from pear_verl.score import DEFAULT_DATA_CONFIG, add_data_argument
@@ -48,17 +48,19 @@ def weight_stats(delta: np.ndarray, counts: np.ndarray, cfg: WeightConfig) -> di
 
 
 def build_report(data: str, student: str, knobs: dict, data_config: dict, variant: str = "token",
-                 max_batch_tokens: int = 16384) -> tuple[dict, np.ndarray]:
+                 max_batch_tokens: int = 16384, max_rows: Optional[int] = None) -> tuple[dict, np.ndarray]:
+    """`max_rows`: a seeded sample of that many rows (verl's own max_samples draw), for a quick pre-flight."""
     from transformers import AutoTokenizer
 
-    dataset = PearSFTDataset(data, AutoTokenizer.from_pretrained(student), {**DEFAULT_DATA_CONFIG, **data_config})
+    config = {**DEFAULT_DATA_CONFIG, **data_config, **({"shuffle": True, "seed": 0} if max_rows else {})}
+    dataset = PearSFTDataset(data, AutoTokenizer.from_pretrained(student), config, max_samples=max_rows or -1)
     samples = [dataset.tokenize(i) for i in range(len(dataset))]
     student_lp = HFScorer(student, max_batch_tokens=max_batch_tokens).score(
         [TokenSequence(s["input_ids"], s["loss_mask"]) for s in samples], SamplingDistribution()
     )
-    behavior = Ragged(pq.read_table(data, columns=[BEHAVIOR_KEY])[BEHAVIOR_KEY], np.float64, f"{data}: field '{BEHAVIOR_KEY}'")
-    delta = np.concatenate(student_lp).astype(np.float64) - behavior.values
-    counts = np.diff(behavior.offsets)
+    behavior = [dataset.behavior(i) for i in range(len(dataset))]
+    delta = np.concatenate([lp.astype(np.float64) - b for lp, b in zip(student_lp, behavior)])
+    counts = np.array([len(b) for b in behavior], dtype=np.int64)
     chosen = WeightConfig(variant=variant, **knobs)
     buckets = preflight.bucket_stats(delta, counts, chosen)
     report = {
@@ -137,9 +139,10 @@ def save_histogram(delta: np.ndarray, report: dict, path: Path) -> None:
     plt.close(fig)
 
 
-def run_report(data: str, student: str, out_dir: str, knobs: dict, data_config: dict, variant: str = "token") -> dict:
+def run_report(data: str, student: str, out_dir: str, knobs: dict, data_config: dict, variant: str = "token",
+               max_rows: Optional[int] = None) -> dict:
     out = Path(out_dir)
-    report, delta = build_report(data, student, knobs, data_config, variant)
+    report, delta = build_report(data, student, knobs, data_config, variant, max_rows=max_rows)
     write_json_atomic(report, out / "report.json")
     with atomic_path(out / "report.md") as tmp:
         tmp.write_text(markdown(report))
@@ -154,16 +157,17 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     rep.add_argument("--model", "--student", dest="model", required=True, help="the student: π_θ before training")
     rep.add_argument("--out", required=True, help="output folder")
     rep.add_argument("--variant", default="token", choices=("sequence", "token", "block"), help="variant broken down by length")
-    rep.add_argument("--gamma", type=float, default=0.999)
-    rep.add_argument("--block-size", type=int, default=4)
-    rep.add_argument("--ratio-clip", type=float, nargs=2, default=(-0.08, 0.3))
-    rep.add_argument("--log-weight-clip", type=float, nargs=2, default=(-10.0, 5.0))
+    rep.add_argument("--gamma", type=float, default=0.999, help="PEAR discount, in (0, 1]")
+    rep.add_argument("--block-size", type=int, default=4, help="tokens per block (block variant)")
+    rep.add_argument("--ratio-clip", type=float, nargs=2, default=(-0.08, 0.3), help="per-token log-ratio clip LO HI")
+    rep.add_argument("--log-weight-clip", type=float, nargs=2, default=(-10.0, 5.0), help="log-weight clip LO HI")
     add_data_argument(rep)
     rep.add_argument("--fail-on-degenerate", action="store_true", help="exit with status 3 if the weights collapse in a length bucket")
+    rep.add_argument("--max-rows", type=int, help="report on a seeded sample of this many rows (default: all)")
 
     def run(a):
         knobs = {"gamma": a.gamma, "block_size": a.block_size, "ratio_clip": tuple(a.ratio_clip), "log_weight_clip": tuple(a.log_weight_clip)}
-        report = run_report(a.data, a.model, a.out, knobs, parse_knobs(a.data_settings), a.variant)
+        report = run_report(a.data, a.model, a.out, knobs, parse_knobs(a.data_settings), a.variant, a.max_rows)
         if a.fail_on_degenerate and report["degenerate"]:
             sys.exit(3)
 

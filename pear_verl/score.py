@@ -258,15 +258,15 @@ def add_data_argument(parser: argparse.ArgumentParser) -> None:
 def add_commands(sub: argparse._SubParsersAction) -> None:
     score = sub.add_parser("score", help="add behaviour log-probs to an SFT parquet")
     score.add_argument("inputs", nargs="+", help="SFT parquet file(s) with a messages column")
-    score.add_argument("--out", required=True)
+    score.add_argument("--out", required=True, help="output parquet file (chunks are kept under OUT.parts/ until done)")
     score.add_argument("--model", required=True, help="behaviour model (HF folder or hub id)")
     score.add_argument("--tokenizer", help="training tokenizer (default: the behaviour model's)")
-    score.add_argument("--backend", default="hf", choices=["hf", "vllm"])
+    score.add_argument("--backend", default="hf", choices=["hf", "vllm"], help="hf: transformers forward (CPU or GPU); vllm: prompt log-probs on GPU")
     score.add_argument("--dtype", default="float32", choices=DTYPES, help="model dtype for the forward (auto: the checkpoint's)")
     score.add_argument("--enforce-eager", action="store_true", help="vLLM: skip compilation and CUDA graphs")
-    score.add_argument("--temperature", type=float, default=1.0)
-    score.add_argument("--top-k", type=int)
-    score.add_argument("--top-p", type=float)
+    score.add_argument("--temperature", type=float, default=1.0, help="the temperature the responses were sampled at (scored under that distribution)")
+    score.add_argument("--top-k", type=int, help="the top-k the responses were sampled with (none: no truncation)")
+    score.add_argument("--top-p", type=float, help="the top-p the responses were sampled with (none: no truncation)")
     score.add_argument("--shard", default="0/1", help="i/n: score the i-th of n contiguous slices, launched by hand (then merge with "
                        "score-merge); each process uses GPU 0 unless pinned: CUDA_VISIBLE_DEVICES=i pear-verl score ... --shard i/n. "
                        "--workers N does this on Ray, one device per shard")
@@ -279,15 +279,19 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     def run(a):
         settings = ScoreSettings(a.model, a.tokenizer or a.model, a.backend, a.dtype, a.temperature, a.top_k, a.top_p, parse_knobs(a.data_settings),
                                  a.enforce_eager, a.tensor_parallel_size)
-        if a.workers > 1 and a.shard != "0/1":
-            raise ValueError("--workers splits the job into shards itself: use it or --shard, not both")
+        check_worker_options(a)
         if a.workers > 1:
             print(score_parallel(a.inputs, a.out, settings, a.workers, a.chunk_rows, a.max_batch_tokens, a.force, a.ray_address))
         else:
             print(score_shard(a.inputs, a.out, settings, parse_shard(a.shard), a.chunk_rows, a.max_batch_tokens, force=a.force))
 
-    score.set_defaults(func=run)
+    def check_worker_options(a):
+        check_workers(a.workers, a.tensor_parallel_size)
+        if a.workers > 1 and a.shard != "0/1":
+            raise ValueError("--workers splits the job into shards itself: use it or --shard, not both")
+
+    score.set_defaults(func=run, check=check_worker_options)
     merge = sub.add_parser("score-merge", help="concatenate `score --shard i/n` outputs in row order")
-    merge.add_argument("out")
-    merge.add_argument("--shards", type=int, required=True)
+    merge.add_argument("out", help="the --out given to every `score --shard i/n` (its shard files are read)")
+    merge.add_argument("--shards", type=int, required=True, help="n of --shard i/n")
     merge.set_defaults(func=lambda a: print(merge_shards(a.out, a.shards)))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 
 import hydra
 from omegaconf import DictConfig, open_dict
@@ -77,6 +78,12 @@ def run_pear_sft(config: DictConfig) -> None:
 
 @hydra.main(config_path="config", config_name="pear_sft", version_base=None)
 def main(config: DictConfig) -> None:
+    from pear_verl.losses import PearLossConfig
+
+    try:  # a bad `pear:` value is one line naming the key, before anything starts
+        PearLossConfig.from_config(config.get("pear", {}))
+    except ValueError as err:
+        sys.exit(f"pear_verl.sft: error: {err}")
     if config.trainer.device == "cpu":
         # Must precede the first platform lookup (auto_set_device below), which verl caches.
         os.environ.setdefault("VERL_PLATFORM", "cpu")

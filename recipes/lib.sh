@@ -2,11 +2,14 @@
 # leaves a marker and is skipped next time, so a stopped recipe resumes where it stopped: a pear-verl stage
 # resumes from its own parts, a verl stage from its last checkpoint (verl's trainer.resume_mode=auto).
 #
-# DRY_RUN=1: no stage runs. Each call is recorded in a plan and all are checked at the end in one Python
-# process (`finish`, python -m pear_verl.recipe_check): every verl call's hydra config is composed against
-# the installed verl (a misspelled or unknown key fails), every pear-verl call's arguments are parsed, and
-# user-provided inputs must exist. The legacy top-level custom_reward_function.* key, which verl accepts and
-# ignores, is refused by verl_stage in every mode. The tests run the recipes this way.
+# Settings: every `: "${NAME:=default}"` of the recipe is checked by `check_settings` (values, sizes that
+# cannot work together, unknown variables such as SFT_EPOCH for SFT_EPOCHS): in a real run before stage 1.
+# DRY_RUN=1: no stage runs. The settings and each call are recorded in a plan and all are checked at the end
+# in one Python process (`finish`, python -m pear_verl.recipe_check), every problem reported at once: every
+# verl call's hydra config is composed against the installed verl (a misspelled or unknown key fails), every
+# pear-verl call's arguments are parsed and value-checked, and user-provided inputs must exist. The legacy
+# top-level custom_reward_function.* key, which verl accepts and ignores, is refused by verl_stage in every
+# mode. The tests run the recipes this way.
 
 set -euo pipefail
 
@@ -31,9 +34,10 @@ need() {
   done
 }
 
-# need_file PATH...: a user-provided input must exist (also in DRY_RUN).
+# need_file PATH...: a user-provided input must exist (in DRY_RUN: checked with the plan).
 need_file() {
   local path
+  if dry; then plan inputs files "$@"; return; fi
   for path in "$@"; do
     [ -e "$path" ] || { echo "recipe: input $path does not exist" >&2; exit 2; }
   done
@@ -45,6 +49,15 @@ PLAN=""
 plan() {
   [ -n "$PLAN" ] || { PLAN=$(mktemp); trap 'rm -f "$PLAN"' EXIT; }
   printf '%s\0' "$@" $'\036' >>"$PLAN"
+}
+
+# check_settings: check every setting the recipe defines (its `: "${NAME:=...}"` lines) in one pass
+# (python -m pear_verl.recipe_settings); in DRY_RUN, with the plan.
+check_settings() {
+  local name pairs=()
+  for name in $(grep -oE '\$\{[A-Z][A-Z0-9_]*:=' "$0" | tr -d '${:=' | sort -u); do pairs+=("$name=${!name}"); done
+  if dry; then plan settings settings "${pairs[@]}"; return; fi
+  python -m pear_verl.recipe_settings "${pairs[@]}"
 }
 
 # stage NAME DONE_PATH pear-verl SUBCOMMAND ARGS...: a pear-verl step (it writes DONE_PATH last, atomically).

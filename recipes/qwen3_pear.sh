@@ -9,6 +9,7 @@
 # Stages (each skipped once finished; rerun to resume: verl stages from their last checkpoint):
 #   1 data      RL prompts (train/test) for TASK: a reasoning game, or math from local JSONL files
 #   2 behavior  teacher responses, verified by reward_fns, with behaviour log-probs (pear-verl generate)
+#     preflight PEAR's weights by response length for the student, knobs proposed (pear-verl report; pear only)
 #   3 sft       PEAR (or plain) SFT of the student with verl's SFT trainer (torchrun, FSDP, HF export)
 #   4 grpo      GRPO with verl.trainer.main_ppo, vLLM rollouts, reward_fns as the reward
 #   5 merge     the final GRPO actor as a HF folder (verl.model_merger)
@@ -27,6 +28,8 @@ no_args "$@"
 : "${TASK:=countdown}"                     # a game (pear-verl games list; rg/<task>: reasoning-gym) or "math"
 : "${GAME_KNOBS:=}"                        # e.g. "--knob n_numbers=4"
 : "${MATH_TRAIN:=}" "${MATH_TEST:=}"       # TASK=math: local JSONL with problem/answer
+: "${THINKING:=none}"                      # true | false | none (the chat template's default): enable_thinking for
+                                           # the teacher's samples and for SFT alike (verl's data.enable_thinking_default)
 TASK_SLUG="${TASK//\//_}"                   # rg/puzzle24 -> rg_puzzle24 in folder names
 : "${WORK:=runs/qwen3_${TASK_SLUG}_${SFT_OBJECTIVE}}"
 : "${DATA:=runs/data_${TASK_SLUG}}"             # shared by PEAR and SFT runs: identical data
@@ -43,8 +46,7 @@ TASK_SLUG="${TASK//\//_}"                   # rg/puzzle24 -> rg_puzzle24 in fold
 # pear_verl.cpu_runtime.grpo (main_ppo plus the CPU overrides it prints with --print-overrides), vLLM's CPU
 # build in eager mode. Everything else is identical.
 : "${DEVICE:=cuda}"                        # cuda | cpu
-case "$DEVICE" in cuda | cpu) ;; *) echo "recipe: DEVICE must be cuda or cpu, got '$DEVICE'" >&2; exit 2 ;; esac
-if [ "$DEVICE" = cpu ]; then
+if [ "$DEVICE" = cpu ]; then  # any other value is refused by check_settings
   : "${GPUS_PER_NODE:=1}" "${ENFORCE_EAGER:=true}"
   GRPO_MODULE=pear_verl.cpu_runtime.grpo
   SFT_DEVICE="trainer.device=cpu data.num_workers=0 +engine.mixed_precision.param_dtype=fp32"
@@ -53,8 +55,8 @@ else
   SFT_DEVICE=""
 fi
 : "${NNODES:=1}" "${GPUS_PER_NODE:=8}" "${ENFORCE_EAGER:=false}"  # ENFORCE_EAGER: vLLM without compile/CUDA graphs
-case "$ENFORCE_EAGER" in true) VLLM_FLAGS="--enforce-eager" ;; false) VLLM_FLAGS="" ;;
-  *) echo "recipe: ENFORCE_EAGER must be true or false, got '$ENFORCE_EAGER'" >&2; exit 2 ;; esac
+VLLM_FLAGS=""
+[ "$ENFORCE_EAGER" = true ] && VLLM_FLAGS="--enforce-eager"
 
 # -- sizes -------------------------------------------------------------------------------------------------
 : "${N_TRAIN:=20000}" "${N_TEST:=512}"
@@ -64,8 +66,10 @@ case "$ENFORCE_EAGER" in true) VLLM_FLAGS="--enforce-eager" ;; false) VLLM_FLAGS
 : "${GRPO_SAVE_FREQ:=50}" "${GRPO_TEST_FREQ:=25}" "${DUMP_ROLLOUTS:=false}"  # true: GRPO samples -> $WORK/grpo_rollouts
 : "${MAX_PROMPT_LENGTH:=1024}" "${MAX_RESPONSE_LENGTH:=4096}" "${ROLLOUT_TP:=1}" "${GPU_MEMORY_UTILIZATION:=0.6}"
 : "${EVAL_N:=64}" "${EVAL_K:=1 8}" "${EVAL_TEMPERATURE:=0.6}" "${EVAL_TOP_P:=0.95}"
+: "${PREFLIGHT:=true}" "${PREFLIGHT_STOP:=false}" "${PREFLIGHT_ROWS:=2000}"  # PREFLIGHT_STOP: no SFT on collapsed weights
 : "${LOGGER:=[console,wandb]}" "${PROJECT:=pear_verl}" "${SFT_EXTRA:=}" "${GRPO_EXTRA:=}"
 need STUDENT TEACHER TASK WORK DATA
+check_settings  # every value above, sizes that cannot work together, unknown SFT_*/GEN_*/... variables
 GRPO_DUMP=""
 [ "$DUMP_ROLLOUTS" = true ] && GRPO_DUMP="trainer.rollout_data_dir=$WORK/grpo_rollouts"  # verl's jsonl per step
 
@@ -84,7 +88,21 @@ fi
 # shellcheck disable=SC2086
 stage behavior "$DATA/sft.parquet" pear-verl generate "$DATA/train.parquet" --model "$TEACHER" --tokenizer "$STUDENT" \
   --out "$DATA/sft.parquet" --n "$GEN_N" --temperature "$GEN_TEMPERATURE" --max-new-tokens "$GEN_MAX_NEW_TOKENS" \
-  --keep "$GEN_KEEP" --max-per-prompt "$GEN_PER_PROMPT" --backend vllm $VLLM_FLAGS
+  --keep "$GEN_KEEP" --max-per-prompt "$GEN_PER_PROMPT" --backend vllm $VLLM_FLAGS \
+  --data max_length="$SFT_MAX_LENGTH" --data enable_thinking_default="$THINKING"  # the SFT stage's data settings
+
+# -- pre-flight: will PEAR's weights stay informative at every response length? (pear only) --------------
+# The student's log-probs on a sample of the SFT rows; weights by length bucket, knobs proposed if needed
+# ($WORK/preflight/report.md). PREFLIGHT_STOP=true: stop here when the weights collapse in a length bucket.
+if [ "$SFT_OBJECTIVE" = pear ] && [ "$PREFLIGHT" = true ]; then
+  # "[lo,hi]" -> "lo hi"; null (no clip) -> bounds no log-ratio reaches
+  clip_words() { local x=${1//[\[\]]/}; [ "$x" = null ] && echo "-1000000.0 1000000.0" || echo "${x/,/ }"; }
+  # shellcheck disable=SC2046
+  stage preflight "$WORK/preflight/report.json" pear-verl report "$DATA/sft.parquet" --model "$STUDENT" --out "$WORK/preflight" \
+    --variant "$VARIANT" --gamma "$GAMMA" --block-size "$BLOCK_SIZE" --ratio-clip $(clip_words "$RATIO_CLIP") \
+    --log-weight-clip $(clip_words "$LOG_WEIGHT_CLIP") --max-rows "$PREFLIGHT_ROWS" \
+    --data max_length="$SFT_MAX_LENGTH" --data enable_thinking_default="$THINKING" $([ "$PREFLIGHT_STOP" = true ] && echo --fail-on-degenerate)
+fi
 
 # -- 3. SFT with verl's trainer (PEAR or plain) ---------------------------------------------------------
 PEAR_ENABLE=true
@@ -93,7 +111,7 @@ PEAR_ENABLE=true
 verl_stage sft "$WORK/sft" torchrun pear_verl.sft \
   model.path="$STUDENT" data.train_files="$DATA/sft.parquet" \
   data.train_batch_size="$SFT_BATCH" data.max_length="$SFT_MAX_LENGTH" data.max_token_len_per_gpu="$SFT_TOKENS_PER_GPU" \
-  optim.lr="$SFT_LR" trainer.total_epochs="$SFT_EPOCHS" \
+  data.enable_thinking_default="$THINKING" optim.lr="$SFT_LR" trainer.total_epochs="$SFT_EPOCHS" \
   pear.enable="$PEAR_ENABLE" pear.variant="$VARIANT" pear.gamma="$GAMMA" pear.block_size="$BLOCK_SIZE" \
   pear.ratio_clip="$RATIO_CLIP" pear.log_weight_clip="$LOG_WEIGHT_CLIP" pear.self_normalize="$SELF_NORMALIZE" \
   model.lora_rank="$LORA_RANK" model.lora_alpha="$LORA_ALPHA" model.target_modules="$LORA_TARGET_MODULES" \

@@ -33,12 +33,16 @@ logger = logging.getLogger(__name__)
 def compute_score(data_source, solution_str, ground_truth, extra_info=None, **kwargs) -> dict:
     """Score one response.
 
-    Keyword options (all optional): math — `answer_fallbacks` (list of "answer_line", "last_number"),
-    `format_weight` (0..1), `timeout_s` (per check, default 0.8), `memory_mb` (per checker process,
-    default 1024); games — `partial_credit` (bool, default False), `format_weight`. Unknown keyword
-    arguments (verl passes extra ones) are ignored.
+    Keyword options (all optional): both — `thinking` ("auto" default, "required", "off": where the answer
+    is read in a thinking model's response, `reward_fns.extract.after_thinking`; a row's
+    `extra_info["thinking"]` overrides it), `format_weight` (0..1); math — `answer_fallbacks` (list of
+    "answer_line", "formula", "last_number"; default the first two), `timeout_s` (per check, default 0.8),
+    `memory_mb` (per checker process, default 1024); games — `partial_credit` (bool, default False).
+    Unknown keyword arguments (verl passes extra ones) are ignored.
     """
     try:
+        row = extra_info if isinstance(extra_info, dict) else {}
+        thinking = str(row.get("thinking", kwargs.get("thinking", "auto")))
         if isinstance(data_source, str) and data_source.startswith(GAME_PREFIX):
             from reward_fns.games import score_game
 
@@ -46,12 +50,15 @@ def compute_score(data_source, solution_str, ground_truth, extra_info=None, **kw
                 data_source[len(GAME_PREFIX) :], solution_str, ground_truth,
                 partial_credit=bool(kwargs.get("partial_credit", False)),
                 format_weight=float(kwargs.get("format_weight", 0.0)),
+                thinking=thinking,
             )
+        from reward_fns.extract import DEFAULT_FALLBACKS
         from reward_fns.math_answer import DEFAULT_TIMEOUT_S, score_math
 
         return score_math(
             solution_str, ground_truth,
-            answer_fallbacks=tuple(kwargs.get("answer_fallbacks", ("answer_line",))),
+            answer_fallbacks=tuple(kwargs.get("answer_fallbacks", DEFAULT_FALLBACKS)),
+            thinking=thinking,
             format_weight=float(kwargs.get("format_weight", 0.0)),
             timeout_s=float(kwargs.get("timeout_s", DEFAULT_TIMEOUT_S)),
             memory_mb=int(kwargs.get("memory_mb", 1024)),

@@ -4,15 +4,17 @@ Why: GRPO on math needs a reward that is right (no credit for "1331 and 1728" wh
 none for 1/2^98 when it is 1/2^99), fast, and safe on adversarial text.
 
 Pipeline for one response:
-1. `extract_answer` (in the caller's process; linear-time string scanning, bounded lengths):
-   the last `\\boxed{...}` / `\\fbox{...}`, else the configured fallbacks ("answer_line":
-   "Answer: X" / "final answer is X"; "last_number"). Markdown bold and `$` are stripped.
+1. `reward_fns.extract.extract_answer` (in the caller's process; linear-time, bounded): the answer after
+   the thinking, in the final group of boxes or a final-answer statement after them, else the configured
+   fallbacks. Golds are read by the same rules (`gold_answer`).
 2. Fast paths without any parser: identical after whitespace/`$` normalisation -> correct; both
    plain numbers (integers, decimals, a/b, \\frac{a}{b}) -> compared as exact fractions (a decimal
    that differs still goes on to step 3, which knows rounding); closed-form numbers and tuples/intervals
    of them are read by `reward_fns.fast_numbers` and compared at 60 digits.
-3. `equivalent(gold, pred)` in a `BoundedPool` worker (hard timeout + memory cap; the gold parsed first
-   under its own budget, verdicts cached per process: `check_in_sandbox`): math-verify parses both sides
+3. `equivalent(gold, pred)` in a `BoundedPool` worker (timeout + memory cap; workers forked from a zygote
+   warmed on `WARMUP`; the gold parsed first under its own budget, verdicts cached per process:
+   `check_in_sandbox`): formulas with symbolic series (sums with free bounds) are compared as formulas
+   (`_same_formula`: math-verify would spend seconds evaluating them); otherwise math-verify parses both sides
    (LaTeX or plain expressions) and verifies; a numeric agreement check then rejects math-verify's
    6-decimal rounding traps (1/2^99 vs 1/2^98); closed forms it cannot prove equal are compared
    numerically (`_same_number`); percent golds also accept the fraction (50% <-> 0.5). If math-verify
@@ -31,101 +33,21 @@ import math
 import re
 import sys
 import threading
+import time
 from fractions import Fraction
-from dataclasses import dataclass
 from typing import Optional
 
+from reward_fns.extract import DEFAULT_FALLBACKS, MAX_ANSWER_CHARS, boxed_content, clean, extract_answer
 from reward_fns.fast_numbers import fast_verdict
 from reward_fns.result import reward_result
 from reward_fns.sandbox import BoundedPool
 
-MAX_ANSWER_CHARS = 1000
-MAX_BOX_TRIES = 5  # a final unbalanced box falls back to up to 4 earlier ones
-MAX_SCAN_CHARS = 20_000  # fallbacks look at the tail only: final answers sit at the end
 DEFAULT_TIMEOUT_S = 0.8  # per check of an answer; keeps the worst case under 1 s
 GOLD_TIMEOUT_S = 5.0  # parsing a gold answer (trusted data), once per worker process
-TRANSIENT_ERRORS = ("timeout", "worker died")  # verdicts that depend on the machine's load: not cached
+TRANSIENT_ERRORS = ("timeout", "worker died")  # verdicts that may depend on the machine's load
+TRANSIENT_TTL_S = 120.0  # a pair that timed out twice in a row is not tried again for this long
 MAX_VERDICTS = 50_000  # cached (gold, answer) verdicts per process: at most ~100 MB of keys, usually far less
-_BOXED = re.compile(r"\\(?:boxed|fbox)\s*")
-_ANSWER_LINE = re.compile(r"\b(?:final\s+answer|answer)\s*(?:is\b|:|=)\s*:?\s*(.+)", re.IGNORECASE)
-_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?|-?\.\d+")
 _DECIMAL = re.compile(r"^-?\d*\.(\d+)$")
-FALLBACKS = ("answer_line", "last_number")
-
-
-@dataclass(frozen=True)
-class Extraction:
-    answer: Optional[str]
-    source: str  # "boxed", a fallback name, or "none"
-
-
-def _box_at(text: str, start: int) -> Optional[tuple[str, int]]:
-    """(content, end) of the box whose argument starts at `start`: `{...}` with balanced braces, or a
-    bare token (`\\boxed 5`); None if unbalanced or longer than MAX_ANSWER_CHARS."""
-    if start < len(text) and text[start] == "{":
-        depth = 0
-        for i in range(start, min(len(text), start + MAX_ANSWER_CHARS + 2)):
-            depth += {"{": 1, "}": -1}.get(text[i], 0)
-            if depth == 0:
-                return text[start + 1 : i], i + 1
-        return None
-    token = re.match(r"[^\s$]+", text[start : start + MAX_ANSWER_CHARS])
-    return (token.group(0), start + token.end()) if token else None
-
-
-# What may stand between two boxes of one final answer: a comma, "and", "or", and a restated variable
-# ("\\boxed{1}, \\boxed{2}", "$x = \\boxed{1}$ and $x = \\boxed{2}$"); whitespace and `$` are removed first.
-_BOX_GAP = re.compile(r"(?:,|;|and|or|,and|\\text\{and\}|\\text\{or\}|,?\\quad)?(?:[A-Za-z](?:_\{?\w+\}?)?=)?")
-
-
-def _boxed_content(text: str) -> Optional[str]:
-    """The final answer given in boxes: the last balanced box, joined (", ") with the boxes right before it
-    that only a comma, "and" or "or" separates from it (several solutions: "\\boxed{1} and \\boxed{2}")."""
-    matches = list(_BOXED.finditer(text))[-MAX_BOX_TRIES:]  # bounded: a flood of unclosed boxes stays linear
-    boxes = [(m.start(), _box_at(text, m.end())) for m in matches]
-    while boxes and boxes[-1][1] is None:  # unbalanced or too long: fall back to an earlier box
-        boxes.pop()
-    if not boxes:
-        return None
-    start, (content, _end) = boxes.pop()
-    final = [content]
-    for prev_start, prev in reversed(boxes):
-        if prev is None or not _BOX_GAP.fullmatch(re.sub(r"[\s$]", "", text[prev[1] : start])):
-            break
-        final.insert(0, prev[0])
-        start = prev_start
-    return ", ".join(final)
-
-
-_BOLD = re.compile(r"\*\*([^*]+)\*\*")
-
-
-def _clean(answer: str) -> str:
-    """Strip markdown bold, `$` (also an escaped currency `\\$`) and a final full stop, in any nesting ("**$42$**.")."""
-    answer, previous = _BOLD.sub(r"\1", answer).replace("\\$", ""), None
-    while answer != previous:
-        previous, answer = answer, answer.strip().strip("*").strip("$").rstrip(".")
-    return answer
-
-
-def extract_answer(text: str, fallbacks: tuple[str, ...] = ("answer_line",)) -> Extraction:
-    boxed = _boxed_content(text)
-    if boxed is not None and boxed.strip():
-        return Extraction(_clean(boxed), "boxed")
-    tail = text[-MAX_SCAN_CHARS:]
-    for name in fallbacks:
-        if name == "answer_line":
-            for line in reversed(tail.splitlines()):
-                match = _ANSWER_LINE.search(_BOLD.sub(r"\1", line))
-                if match and _clean(match.group(1)):
-                    return Extraction(_clean(match.group(1))[:MAX_ANSWER_CHARS], name)
-        elif name == "last_number":
-            numbers = _NUMBER.findall(tail)
-            if numbers:
-                return Extraction(numbers[-1].replace(",", ""), name)
-        else:
-            raise ValueError(f"unknown answer fallback {name!r}; choose from {FALLBACKS}")
-    return Extraction(None, "none")
 
 
 _INTEGER = r"-?(?:\d{1,3}(?:,\d{3})+|\d+)"
@@ -238,11 +160,37 @@ def equivalent(gold: str, pred: str) -> bool:
     golds, preds = _readings(gold), _readings(pred)
     if not (golds[0][0] and preds[0][0]):
         return sympy_equal(gold, pred)
+    if _symbolic_series(golds[0][0][0]) or _symbolic_series(preds[0][0][0]):
+        return any(_same_formula(g[0], p[0]) for g, _ in golds for p, _ in preds if g and p)
     return any(
         g and p and verify(g, p, timeout_seconds=None) and _numbers_agree(g[0], p[0], g_text, p_text)
         for g, g_text in golds
         for p, p_text in preds
     ) or _same_number(golds[0][0][0], preds[0][0][0])
+
+
+def _symbolic_series(expr) -> bool:
+    """Whether `expr` holds a sum, product or integral with free symbols (`\\sum_{k=0}^{n-1} F_k F_{n-k-1}`):
+    no number stands for it, and math-verify's numeric comparison spends seconds trying to evaluate one."""
+    import sympy
+
+    return isinstance(expr, sympy.Basic) and any(obj.free_symbols for obj in expr.atoms(sympy.Sum, sympy.Product, sympy.Integral))
+
+
+def _same_formula(gold, pred) -> bool:
+    """Formulas with symbolic series compared as formulas: the same equation's left side (or none on one
+    side) and right sides whose difference expands to 0 once the series that have closed forms are summed
+    (`\\sum_{k=1}^{n} k` = n(n+1)/2)."""
+    import sympy
+
+    if gold == pred:
+        return True
+    (g_lhs, g_rhs), (p_lhs, p_rhs) = ((e.lhs, e.rhs) if isinstance(e, sympy.Eq) else (None, e) for e in (gold, pred))
+    if g_lhs is not None and p_lhs is not None and g_lhs != p_lhs:
+        return False
+    if not (isinstance(g_rhs, sympy.Expr) and isinstance(p_rhs, sympy.Expr)):
+        return False
+    return g_rhs == p_rhs or sympy.expand(g_rhs.doit() - p_rhs.doit()) == 0
 
 
 def worker_check(gold: str, pred: Optional[str]) -> bool:
@@ -337,6 +285,33 @@ def sympy_equal(gold: str, pred: str) -> bool:
 
 # ---- the reward ------------------------------------------------------------------------------------
 
+# One pair per kind of answer the checker meets (numbers, radicals, trig, e, sets, intervals, unions, relations,
+# equations, ±, sums, matrices, text, percent, degrees, tuples, lists, subscripts, polynomials), then answer
+# shapes parsed only: the zygote checks them once before forking (a few seconds, once per process), so no
+# worker pays a first use (lazy imports, sympy's caches, the LaTeX parser's prediction cache: up to ~0.5 s)
+# inside an answer's budget.
+WARMUP = (
+    ("\\frac{1}{2}", "0.5"), ("2\\sqrt{3}", "\\sqrt{12}"), ("\\frac{\\sqrt{3}}{2}", "\\sin\\frac{\\pi}{3}"),
+    ("1 - \\frac{1}{\\mathrm{e}}", "1 + e^{-1}"), ("\\{1, 2\\}", "\\{2, 1, 3\\}"), ("[0, 1)", "(0, 1]"),
+    ("(-\\infty, 0) \\cup (1, \\infty)", "2"), ("x \\ge 2", "x \\leq 2"), ("-1 < a < 1", "(-1, 1)"),
+    ("x = 2", "y = 2x + 1"), ("a_3 = 2, a_{37} = 19", "2"), ("1 \\pm \\sqrt{2}", "\\{1, 2\\}"),
+    ("\\sum_{k=1}^{n} k", "\\frac{n(n+1)}{2}"), ("\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}", "(1, 2)"),
+    ("\\text{Evelyn}", "\\text{Carla}"), ("28\\%", "0.28"), ("90^\\circ", "\\frac{\\pi}{2}"), ("(1, 2)", "1, 2, 3"),
+    ("(x+1)^2", "x^2+2x+1"), ("2 \\sin b \\cos a", "\\sin(a+b) - \\sin(a-b)"), ("2^{10}", "1024"), ("\\log_2 8", "3"),
+    ("f(x) = 1", "x^2/4 + y^2/3 = 1"),
+) + tuple((text, None) for text in (  # parsed only: each new shape costs the parser ~10-100 ms once per process
+    "\\dfrac{3}{4}", "-\\frac{7}{2}", "\\frac{\\sqrt{2}}{2}", "3\\sqrt[3]{2}", "\\frac{1+\\sqrt{5}}{2}", "2\\pi r", "e^{i\\pi}",
+    "\\log_{3} 81", "\\ln 2", "\\tan^2(y)+1", "\\sec^2 y", "\\arcsin\\frac{1}{2}", "\\cos^{-1} x", "x^{2/3}", "\\sqrt{x^2+1}",
+    "\\frac{x+2}{7}", "(a+5)(b+2)", "2x+4y-3=0", "y=-\\frac{1}{2}x+\\frac{3}{4}", "x^2+y^2=25", "k \\geq 2", "x \\neq 3",
+    "-2 \\le x \\le 7", "x \\in [-2, 7]", "(1, +\\infty)", "[-1, -\\tfrac12) \\cup (0, 1]", "\\{-1\\} \\cup [0,7)",
+    "\\emptyset", "\\{1, 3, 5\\}", "(1, 2), (2, 1)", "(6,31,-1)", "\\left( 3, \\frac{\\pi}{2} \\right)", "\\langle 1, 2 \\rangle",
+    "\\begin{bmatrix} 0 & 1 \\\\ 1 & 0 \\end{bmatrix}", "\\begin{pmatrix} 3 \\\\ 2 \\\\ -6 \\end{pmatrix}", "\\binom{5}{2}", "5!",
+    "\\sum_{n=1}^{\\infty} \\frac{1}{n^2}", "\\prod_{k=1}^{n} k", "\\int_0^1 x^2 \\, dx", "\\lim_{x \\to 0} \\frac{\\sin x}{x}",
+    "F_n = F_{n-1} + F_{n-2}", "S_n = \\sum_{k=1}^{n} a_k b_{n-k}", "a_{n} = 2^{n}", "f(2) < f(1) < f(4)", "\\text{(C)}", "\\textbf{(E)}", "12 \\text{ cm}^2",
+    "15\\mbox{ cm}^2", "204_5", "0.\\overline{3}", "3.14", "1,000,000", "50\\%", "45^{\\circ}", "\\pm 2", "1 \\pm \\sqrt{19}",
+    "x = \\frac{1}{2}, x = \\frac{-1 \\pm \\sqrt{13}}{4}", "10^{\\frac{-5+\\sqrt{13}}{6}}", "|AB| = 1", "A:B=1", "12:00",
+    "6 \\text{ and } 8", "19, 46, \\text{ and } 82", "\\mathbf{v}", "\\overrightarrow{AB}", "\\angle ABC = 90^\\circ",
+))
 _POOL: Optional[BoundedPool] = None
 _POOL_LOCK = threading.Lock()
 
@@ -345,33 +320,36 @@ def _pool(memory_mb: int) -> BoundedPool:
     global _POOL
     with _POOL_LOCK:
         if _POOL is None:
-            _POOL = BoundedPool(
-                "reward_fns.math_answer:worker_check", memory_mb=memory_mb, warmup_args=("\\frac{1}{2}", "0.5")
-            )
+            _POOL = BoundedPool("reward_fns.math_answer:worker_check", memory_mb=memory_mb, warmup_calls=WARMUP)
         return _POOL
 
 
 class _Verdicts:
     """(gold, answer, timeout_s) -> (acc, error) within this process. GRPO scores n samples per prompt against
-    one gold, and many samples end in the same answer: each distinct answer is checked once. Timeouts and
-    dead workers are not kept (on a busy machine they can be the machine's, not the answer's); a failure to
-    start a worker raises and is not kept either."""
+    one gold, and many samples end in the same answer: each distinct answer is checked once. A timeout or a
+    dead worker can be the machine's (under load), not the answer's: the first for a pair is not kept; a second
+    in a row is kept for `transient_ttl_s` (about one RL step, so that a prompt's 16 samples do not each wait
+    out the timeout), then the pair is tried again. A failure to start a worker raises and is not kept."""
 
-    def __init__(self, size: int = MAX_VERDICTS):
-        self._items: dict[tuple, tuple[float, str]] = {}
-        self._size, self._lock = size, threading.Lock()
+    def __init__(self, size: int = MAX_VERDICTS, transient_ttl_s: float = TRANSIENT_TTL_S):
+        self._items: dict[tuple, tuple[float, str, float]] = {}  # key -> (acc, error, served until)
+        self._size, self._ttl, self._lock = size, transient_ttl_s, threading.Lock()
 
     def get(self, key: tuple) -> Optional[tuple[float, str]]:
         with self._lock:
-            return self._items.get(key)
+            item = self._items.get(key)
+        return item[:2] if item is not None and item[2] > time.monotonic() else None
 
     def put(self, key: tuple, verdict: tuple[float, str]) -> None:
         if self._size <= 0:  # size 0: no caching
             return
         with self._lock:
-            if len(self._items) >= self._size:
+            until = math.inf
+            if verdict[1] in TRANSIENT_ERRORS:  # a first strike is only noted (served until 0: never)
+                until = time.monotonic() + self._ttl if key in self._items else 0.0
+            if key not in self._items and len(self._items) >= self._size:
                 del self._items[next(iter(self._items))]  # oldest first
-            self._items[key] = verdict
+            self._items[key] = (*verdict, until)
 
 
 _VERDICTS = _Verdicts()
@@ -386,35 +364,36 @@ def check_in_sandbox(gold: str, pred: str, timeout_s: float, memory_mb: int) -> 
         return cached
     outcome = _pool(memory_mb).call_steps([((gold, None), GOLD_TIMEOUT_S), ((gold, pred), timeout_s)])
     verdict = (float(outcome.ok and bool(outcome.value)), outcome.error)
-    if outcome.error not in TRANSIENT_ERRORS:
-        _VERDICTS.put(key, verdict)
+    _VERDICTS.put(key, verdict)
     return verdict
 
 
 def gold_answer(ground_truth) -> str:
     text = str(ground_truth)
-    boxed = _boxed_content(text)
-    return _clean(boxed if boxed is not None else text)
+    boxed = boxed_content(text)
+    return clean(boxed if boxed is not None else text)
 
 
 def score_math(
     solution_str: str,
     ground_truth,
     *,
-    answer_fallbacks: tuple[str, ...] = ("answer_line",),
+    answer_fallbacks: tuple[str, ...] = DEFAULT_FALLBACKS,
+    thinking: str = "auto",
     format_weight: float = 0.0,
     timeout_s: float = DEFAULT_TIMEOUT_S,
     memory_mb: int = 1024,
 ) -> dict:
     """Reward for one math response: score = (1 − w)·acc + w·format_ok with w = `format_weight`
-    (format_ok: the answer was given in \\boxed{}). Never raises on bad input; errors are reported."""
+    (format_ok: the final part of the response has a \\boxed{}). `thinking`: "auto", "required" or "off"
+    (`reward_fns.extract.after_thinking`). Never raises on bad input; errors are reported."""
     if not isinstance(solution_str, str) or not isinstance(ground_truth, (str, int, float)) or isinstance(ground_truth, bool):
         return reward_result(error=f"bad input types: {type(solution_str).__name__}, {type(ground_truth).__name__}")
     gold = gold_answer(ground_truth)
-    found = extract_answer(solution_str, tuple(answer_fallbacks))
+    found = extract_answer(solution_str, tuple(answer_fallbacks), thinking)
     pred, error, acc = found.answer or "", "", 0.0
     if found.answer is None:
-        error = "no answer found"
+        error = found.error or "no answer found"
     elif len(pred) > MAX_ANSWER_CHARS:
         error = "answer too long"
     elif literal_key(pred) == literal_key(gold):
@@ -427,7 +406,7 @@ def score_math(
         acc = fast  # closed-form numbers, tuples and intervals of them: read and evaluated without the sandbox
     else:
         acc, error = check_in_sandbox(gold, pred, timeout_s, memory_mb)
-    format_ok = found.source == "boxed"
+    format_ok = found.boxed
     return reward_result((1 - format_weight) * acc + format_weight * format_ok, acc, format_ok, pred, error)
 
 

@@ -4,13 +4,16 @@ Why: symbolic checking (math-verify, sympy) of model-written answers can hang or
 adversarial input (power towers, giant factorials). verl calls reward functions from thread pools,
 asyncio executors and Ray actors, where signal-based timeouts (SIGALRM) do not work. A separate
 process can always be killed: each call goes to an idle worker over a socket; if no answer comes in
-time the worker is SIGKILLed, replaced, and the call reports "timeout".
+time the worker is SIGKILLed, replaced, and the call reports "timeout". Inside the worker (one thread)
+SIGALRM does work: it stops an overrunning call SOFT_MARGIN_S before that deadline, so the worker and what
+it has learned (parser and sympy caches) live on; the kill is the backstop for work no signal reaches.
 
 Workers are forked by a *zygote*: a fresh `python -m reward_fns.sandbox` process (started once, with
 no state of the caller — not its threads, not its `__main__`) that imports the target module and forks
 a worker on request, passing the worker's socket back over a Unix socket. A replacement therefore
-costs milliseconds, not an interpreter start. Each worker caps its address space (`RLIMIT_AS`). If the
-caller exits, the zygote and workers see EOF and exit too.
+costs milliseconds, not an interpreter start. The zygote first runs the pool's warm-up calls, so every
+worker starts with lazy imports done and caches filled. Each worker caps its address space (`RLIMIT_AS`).
+If the caller exits, the zygote and workers see EOF and exit too.
 
 Use: `pool = BoundedPool("reward_fns.math_answer:worker_check")`, then
 `pool.call(gold, pred, timeout_s=2.0)` -> `CallResult(ok, value, error)`. Thread-safe.
@@ -35,6 +38,9 @@ from multiprocessing.connection import Connection
 from typing import Any, Optional
 
 
+SOFT_MARGIN_S = 0.15  # a worker stops a call this long before the caller would kill it
+
+
 @dataclass(frozen=True)
 class CallResult:
     ok: bool
@@ -49,20 +55,44 @@ def _resolve(target: str):
 
 # ---- zygote and worker side ------------------------------------------------------------------------
 
+class _SoftTimeout(BaseException):
+    """Raised in a worker when a call overruns its soft deadline (a BaseException: `except Exception` in the
+    target does not swallow it)."""
+
+
+def _on_alarm(signum, frame):
+    raise _SoftTimeout()
+
+
+def soft_deadline(timeout_s: float) -> float:
+    """When a worker stops a call itself: early enough for its reply to beat the caller's hard deadline."""
+    return max(0.5 * timeout_s, timeout_s - SOFT_MARGIN_S)
+
+
 def _serve(conn: Connection, fn, memory_mb: int) -> None:
-    """Worker loop: args -> ("ok", value) | ("error", text), until the caller hangs up."""
+    """Worker loop: (args, soft_s) -> ("ok", value) | ("error", text), until the caller hangs up. A call that
+    runs past soft_s is interrupted here (SIGALRM works in this single-threaded process) and answers
+    "timeout", so the worker and its warm caches live on; the caller's kill stays the backstop for work that
+    signals cannot interrupt (a long computation inside C)."""
     if memory_mb > 0:
         with open("/proc/self/statm") as f:
             current = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
         limit = current + memory_mb * 2**20
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    signal.signal(signal.SIGALRM, _on_alarm)
     while True:
         try:
-            args = conn.recv()
+            args, soft_s = conn.recv()
         except (EOFError, OSError):
             return
         try:
-            reply = ("ok", fn(*args))
+            signal.setitimer(signal.ITIMER_REAL, soft_s)
+            try:
+                reply = ("ok", fn(*args))
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+        except _SoftTimeout:
+            reply = ("error", "timeout")
         except MemoryError:
             reply = ("error", "memory")
         except RecursionError:
@@ -75,10 +105,17 @@ def _serve(conn: Connection, fn, memory_mb: int) -> None:
             return
 
 
-def _zygote_main(target: str, memory_mb: int, control_fd: int, warmup: str) -> None:
+def _zygote_main(target: str, memory_mb: int, control_fd: int, warmup: str, warmup_call_s: float) -> None:
     fn = _resolve(target)  # imported once, inherited by every fork
-    if warmup:
-        fn(*json.loads(warmup))  # warm caches (sympy's are large) once, for every worker
+    signal.signal(signal.SIGALRM, _on_alarm)
+    for args in json.loads(warmup) if warmup else []:
+        try:  # warm caches and lazy imports (sympy's, the parser's) once, for every worker
+            signal.setitimer(signal.ITIMER_REAL, warmup_call_s)
+            fn(*args)
+        except (Exception, _SoftTimeout):  # noqa: S112 - warming is an optimisation: it must not stop the pool
+            pass
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped automatically
     control = socket.socket(fileno=control_fd)
     while control.recv(1) == b"F":
@@ -134,9 +171,15 @@ class BoundedPool:
         memory_mb: int = 1024,
         start_timeout_s: float = 120.0,
         warmup_args: tuple = (),
+        warmup_calls: tuple[tuple, ...] = (),
+        warmup_call_s: float = 10.0,
     ):
+        """`warmup_args` (one call) and `warmup_calls` (several) run in the zygote before any worker is forked:
+        the first call of every worker then finds lazy imports done and caches filled. A warm-up call that runs
+        past `warmup_call_s` is stopped (the pool starts anyway)."""
         self.target, self.memory_mb, self.start_timeout_s = target, memory_mb, start_timeout_s
-        self.warmup = json.dumps(list(warmup_args)) if warmup_args else ""
+        calls = [list(args) for args in warmup_calls] + ([list(warmup_args)] if warmup_args else [])
+        self.warmup, self.warmup_call_s = (json.dumps(calls) if calls else ""), warmup_call_s
         self._zygote: Optional[subprocess.Popen] = None
         self._control: Optional[socket.socket] = None
         self._zygote_lock = threading.Lock()
@@ -153,7 +196,8 @@ class BoundedPool:
         root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
         self._zygote = subprocess.Popen(
-            [sys.executable, "-m", "reward_fns.sandbox", self.target, str(self.memory_mb), str(theirs.fileno()), self.warmup],
+            [sys.executable, "-m", "reward_fns.sandbox", self.target, str(self.memory_mb), str(theirs.fileno()), self.warmup,
+             str(self.warmup_call_s)],
             pass_fds=[theirs.fileno()],
             stdin=subprocess.DEVNULL,
             env=env,
@@ -225,7 +269,7 @@ class BoundedPool:
         try:
             for args, timeout_s in steps:
                 deadline = time.monotonic() + timeout_s
-                worker.conn.send(args)
+                worker.conn.send((args, soft_deadline(timeout_s)))
                 if not worker.conn.poll(max(0.0, deadline - time.monotonic())):
                     error = "timeout"
                     break
@@ -264,4 +308,4 @@ class BoundedPool:
 
 
 if __name__ == "__main__":
-    _zygote_main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
+    _zygote_main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], float(sys.argv[5]))

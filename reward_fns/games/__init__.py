@@ -19,6 +19,7 @@ import importlib
 import importlib.util
 import json
 import logging
+import math
 import random
 import re
 from abc import ABC, abstractmethod
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any, ClassVar
 
+from reward_fns.extract import after_thinking
 from reward_fns.result import reward_result
 
 ENTRY_POINT_GROUP = "pear_verl.games"
@@ -56,7 +58,30 @@ class Game(ABC):
 
     @abstractmethod
     def generate(self, rng: random.Random, **knobs) -> dict:
-        """A new puzzle (every knob has a default in `knobs`)."""
+        """A new puzzle (every knob has a default in `knobs`). Draws are bounded: knobs that (almost) no
+        puzzle meets raise a ValueError naming them (`no_puzzle`), never loop forever."""
+
+    def check_knobs(self, knobs: dict) -> dict:
+        """Every knob (defaults filled in) if `knobs` can give puzzles, else a ValueError naming the knob:
+        unknown names, a value not of its default's type (an int knob takes integers only), and the game's
+        own `knob_problems`. Draws nothing: `games make` and the recipes' DRY_RUN call it up front."""
+        unknown = sorted(set(knobs) - set(self.knobs))
+        if unknown:
+            raise ValueError(f"game {self.name!r} has no knob(s) {unknown}; knobs: {self.knobs}")
+        full = {**self.knobs, **knobs}
+        problems = [problem for key, default in self.knobs.items() if (problem := _type_problem(key, full[key], default))]
+        problems = problems or self.knob_problems(full)
+        if problems:
+            raise ValueError(f"game {self.name!r}: " + "; ".join(problems))
+        return full
+
+    def knob_problems(self, knobs: dict) -> list[str]:
+        """Knob values (all given, typed) that cannot give a non-trivial puzzle, each named with what is
+        allowed. Games override this; it must not draw puzzles."""
+        return []
+
+    def no_puzzle(self, knobs: dict, draws: int) -> ValueError:
+        return ValueError(f"game {self.name!r}: no puzzle met knobs {knobs} in {draws} draws; relax them")
 
     @abstractmethod
     def prompt(self, puzzle: dict) -> str:
@@ -95,6 +120,32 @@ class Game(ABC):
             return None
         answer = response[-MAX_RESPONSE_CHARS:][start + len("<answer>") : end].strip()
         return answer if len(answer) <= self.max_answer_chars else None
+
+
+def _type_problem(key: str, value: Any, default: Any) -> str | None:
+    """A knob's value must have its default's type (ints for int knobs; an int is fine for a float knob;
+    a knob whose default is None, a list or a dict takes any JSON value: the game checks it)."""
+    if isinstance(default, bool):
+        ok, kind = isinstance(value, bool), "true or false"
+    elif isinstance(default, int):
+        ok, kind = isinstance(value, int) and not isinstance(value, bool), "an integer"
+    elif isinstance(default, float):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        kind = "a number"
+    elif isinstance(default, str):
+        ok, kind = isinstance(value, str), "a string"
+    else:
+        ok, kind = True, ""
+    return None if ok else f"knob {key}={value!r} must be {kind}"
+
+
+def in_range(knobs: dict, key: str, low=None, high=None) -> list[str]:
+    """[] if low <= knobs[key] <= high (either bound may be None), else the problem, naming the knob."""
+    value = knobs[key]
+    if (low is None or value >= low) and (high is None or value <= high):
+        return []
+    bounds = f"in [{low}, {high}]" if low is not None and high is not None else (f">= {low}" if low is not None else f"<= {high}")
+    return [f"knob {key}={value!r} must be {bounds}"]
 
 
 _REGISTRY: dict[str, Game] = {}
@@ -136,7 +187,9 @@ def _load_reasoning_gym() -> bool:
 
 
 def get_game(name: str) -> Game:
+    """The game `name`; the data-source form `game/<name>` (as `games list` prints it) is accepted too."""
     _load_all()
+    name = name.removeprefix("game/")
     if name.startswith(RG_PREFIX):
         _load_reasoning_gym()
     if name not in _REGISTRY:
@@ -157,8 +210,12 @@ def _puzzle(ground_truth: str) -> dict:
     return json.loads(ground_truth)  # GRPO scores n responses per prompt: parse each puzzle once
 
 
-def score_game(name: str, solution_str, ground_truth, partial_credit: bool = False, format_weight: float = 0.0) -> dict:
-    """Reward for one response to a game puzzle: (1 − w)·(1 | partial | 0) + w·format_ok."""
+def score_game(
+    name: str, solution_str, ground_truth, partial_credit: bool = False, format_weight: float = 0.0, thinking: str = "auto"
+) -> dict:
+    """Reward for one response to a game puzzle: (1 − w)·(1 | partial | 0) + w·format_ok. The answer is read
+    after the response's thinking (`thinking`: see `reward_fns.extract.after_thinking`): an <answer> inside
+    the think block does not count."""
     if not isinstance(solution_str, str):
         return reward_result(error=f"bad response type: {type(solution_str).__name__}")
     try:
@@ -166,7 +223,10 @@ def score_game(name: str, solution_str, ground_truth, partial_credit: bool = Fal
         puzzle = ground_truth if isinstance(ground_truth, dict) else _puzzle(str(ground_truth))
     except (KeyError, ValueError) as err:
         return reward_result(error=str(err))
-    answer = game.extract_answer(solution_str)
+    final, error = after_thinking(solution_str, thinking)
+    if final is None:
+        return reward_result(error=error)
+    answer = game.extract_answer(final)
     if answer is None:
         return reward_result(error="no <answer> found")
     verdict = game.check(puzzle, answer)

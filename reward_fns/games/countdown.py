@@ -16,11 +16,18 @@ from collections import Counter
 from fractions import Fraction
 from typing import Optional
 
-from reward_fns.games import Game, Verdict, answer_instruction, register_game
+from reward_fns.games import Game, Verdict, answer_instruction, in_range, register_game
 from reward_fns.games.arithmetic import ArithmeticRejected, evaluate
 
 _TRAILING_EQUALS = re.compile(r"=\s*-?\d+\s*$")
 _OPS = "+-*/"
+MAX_NUMBERS = 8  # the solver (`--sft` answers) is exponential in the count
+
+
+def reach(knobs: dict) -> int:
+    """A bound on |value| of any expression over n_numbers integers in 1..max_number: writing each value
+    as p/q, |p| and |q| stay <= 2^(k-1)·Π numbers over the k numbers used (induction over + − × ÷)."""
+    return 2 ** (knobs["n_numbers"] - 1) * knobs["max_number"] ** knobs["n_numbers"]
 
 
 def _combine(a: Fraction, b: Fraction, op: str) -> Optional[Fraction]:
@@ -73,10 +80,20 @@ def search(numbers: list[int], target: int, use_all: bool) -> Optional[str]:
 class Countdown(Game):
     name = "countdown"
     knobs = {"n_numbers": 4, "max_number": 100, "target_min": 10, "target_max": 1000, "use_all": True}
+    max_draws = 100_000  # a draw is a few microseconds; most knobs need a handful
+
+    def knob_problems(self, k: dict) -> list[str]:
+        problems = in_range(k, "n_numbers", 2, MAX_NUMBERS) + in_range(k, "max_number", 1)
+        if not problems and k["target_min"] > k["target_max"]:
+            problems.append(f"knob target_min={k['target_min']} must be <= target_max={k['target_max']}")
+        if not problems and not (-reach(k) <= k["target_max"] and k["target_min"] <= reach(k)):
+            problems.append(f"no target in [target_min, target_max] = [{k['target_min']}, {k['target_max']}] is reachable with "
+                            f"n_numbers={k['n_numbers']} numbers up to max_number={k['max_number']} (|target| <= {reach(k)})")
+        return problems
 
     def generate(self, rng: random.Random, **knobs) -> dict:
         k = {**self.knobs, **knobs}
-        while True:
+        for _ in range(self.max_draws):
             numbers = [rng.randint(1, k["max_number"]) for _ in range(k["n_numbers"])]
             # A random expression over (a subset of) the numbers fixes a reachable integer target.
             pool = [Fraction(n) for n in (numbers if k["use_all"] else rng.sample(numbers, rng.randint(2, len(numbers))))]
@@ -88,6 +105,7 @@ class Countdown(Game):
             target = pool[0]
             if target.denominator == 1 and k["target_min"] <= target <= k["target_max"]:
                 return {"numbers": numbers, "target": int(target), "use_all": bool(k["use_all"])}
+        raise self.no_puzzle(knobs, self.max_draws)
 
     def prompt(self, puzzle: dict) -> str:
         rule = "each number exactly once" if puzzle["use_all"] else "each number at most once"

@@ -16,7 +16,7 @@ import random
 import re
 from typing import Optional
 
-from reward_fns.games import Game, Verdict, answer_instruction, register_game
+from reward_fns.games import Game, Verdict, answer_instruction, in_range, register_game
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -82,6 +82,9 @@ def parse_mapping(answer: str) -> dict[str, int]:
 class Cryptarithm(Game):
     name = "cryptarithm"
     knobs = {"n_words": 2, "digits": 3}
+
+    def knob_problems(self, k: dict) -> list[str]:
+        return in_range(k, "n_words", 2) + in_range(k, "digits", 1)
 
     def generate(self, rng: random.Random, **knobs) -> dict:
         k = {**self.knobs, **knobs}

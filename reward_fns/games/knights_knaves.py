@@ -16,9 +16,10 @@ import json
 import random
 import re
 
-from reward_fns.games import Game, Verdict, answer_instruction, register_game
+from reward_fns.games import Game, Verdict, answer_instruction, in_range, register_game
 
 MAX_TRIES = 10_000
+MAX_DEPTH = 6
 NAMES = ["Alice", "Bob", "Carol", "David", "Emma", "Frank", "Grace", "Henry", "Iris", "Jack"]
 
 
@@ -74,6 +75,10 @@ def _random_formula(rng: random.Random, people: list[str], depth: int) -> list:
 class KnightsKnaves(Game):
     name = "knights_knaves"
     knobs = {"n_people": 3, "depth": 2}
+
+    def knob_problems(self, k: dict) -> list[str]:
+        # One person alone never has a unique solution; formulas double in size with each level of depth.
+        return in_range(k, "n_people", 2, len(NAMES)) + in_range(k, "depth", 1, MAX_DEPTH)
 
     def generate(self, rng: random.Random, **knobs) -> dict:
         k = {**self.knobs, **knobs}

@@ -15,7 +15,7 @@ import random
 import re
 from collections import deque
 
-from reward_fns.games import Game, Verdict, answer_instruction, register_game
+from reward_fns.games import Game, Verdict, answer_instruction, in_range, register_game
 
 MOVES = {"U": (-1, 0), "D": (1, 0), "L": (0, -1), "R": (0, 1)}
 _WORDS = {"UP": "U", "DOWN": "D", "LEFT": "L", "RIGHT": "R"}
@@ -58,6 +58,13 @@ def parse_moves(answer: str):
 class Maze(Game):
     name = "maze"
     knobs = {"rows": 9, "cols": 9, "loops": 0.1}
+
+    def knob_problems(self, k: dict) -> list[str]:
+        problems = in_range(k, "rows", 1) + in_range(k, "cols", 1) + in_range(k, "loops", 0, 1)
+        # Cells sit at even coordinates of the odd-sized grid; start and goal need two of them.
+        if not problems and ((k["rows"] | 1) + 1) // 2 * (((k["cols"] | 1) + 1) // 2) < 2:
+            problems.append(f"knobs rows={k['rows']}, cols={k['cols']} leave one cell: no room for a start and a goal")
+        return problems
 
     def generate(self, rng: random.Random, **knobs) -> dict:
         k = {**self.knobs, **knobs}

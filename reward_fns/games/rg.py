@@ -133,6 +133,17 @@ class RGGame(Game):
             raise ValueError(f"game {self.name!r} has no knob(s) {unknown}; knobs: {sorted(self.knobs)}")
         return {**self.knobs, **_jsonable(knobs)}
 
+    def check_knobs(self, knobs: dict) -> dict:
+        """Knob names checked here, values by reasoning-gym's own config validation (its asserts)."""
+        config = self._config(knobs)
+        try:
+            built = self.config_cls(**_config_kwargs(self.config_cls, config))
+            if hasattr(built, "validate"):
+                built.validate()
+        except Exception as err:
+            raise ValueError(f"game {self.name!r}: reasoning-gym refused knobs {knobs}: {type(err).__name__}: {err}") from None
+        return config
+
     def generate(self, rng: random.Random, **knobs) -> dict:
         config = self._config(knobs)
         try:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 import re
 
-from reward_fns.games import Game, Verdict, answer_instruction, register_game
+from reward_fns.games import Game, Verdict, answer_instruction, in_range, register_game
 
 
 def _box(size: int) -> int:
@@ -82,6 +82,12 @@ def _digits(text: str) -> list[int]:
 class Sudoku(Game):
     name = "sudoku"
     knobs = {"size": 9, "clues": 32}
+
+    def knob_problems(self, k: dict) -> list[str]:
+        if k["size"] not in (4, 9):
+            return [f"knob size={k['size']} must be 4 or 9"]
+        # clues >= size² would leave an already solved grid; fewer than possible just gives minimal puzzles.
+        return in_range(k, "clues", 0, k["size"] ** 2 - 1)
 
     def generate(self, rng: random.Random, **knobs) -> dict:
         k = {**self.knobs, **knobs}

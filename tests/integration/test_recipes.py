@@ -27,7 +27,9 @@ def dry_run_commands(recipe: str, tmp_path: Path) -> list[str]:
 def test_pear_recipe_composes_and_the_baseline_differs_only_in_the_objective(tmp_path):
     pear, sft = dry_run_commands("qwen3_pear.sh", tmp_path), dry_run_commands("qwen3_sft.sh", tmp_path)
     stages = [line.split("[dry-run] ")[1].split(":")[0] for line in pear]
-    assert stages == ["data", "behavior", "sft", "grpo", "merge", "eval/sft", "eval/rl"]
+    assert stages == ["data", "behavior", "preflight", "sft", "grpo", "merge", "eval/sft", "eval/rl"]
+    assert [s for s in stages if s != "preflight"] == [line.split("[dry-run] ")[1].split(":")[0] for line in sft]  # PEAR's pre-flight only
+    pear = [line for line in pear if "[dry-run] preflight:" not in line]
     text = "\n".join(pear)
     assert "pear.enable=true" in text and "reward.custom_reward_function.path=pkg://reward_fns" in text
     assert "actor_rollout_ref.rollout.name=vllm" in text and "algorithm.adv_estimator=grpo" in text
@@ -87,3 +89,28 @@ def test_reasoning_gym_task_composes_with_a_slash_in_its_name(tmp_path):
     assert "--game rg/puzzle24" in proc.stderr
     assert "runs/data_rg_puzzle24/test.parquet" in proc.stderr  # one folder, not runs/data_rg/puzzle24
     assert "rg/puzzle24=runs/data_rg_puzzle24/test.parquet" in proc.stderr
+
+
+def test_long_teacher_responses_need_consistent_sft_sizes(tmp_path):
+    """Issue 18: a 16K-token teacher response does not fit SFT_MAX_LENGTH=8192 (the default); refused
+    before any stage, naming the variables; accepted once SFT's sizes hold it."""
+    proc = dry_run("qwen3_pear.sh", tmp_path, GEN_MAX_NEW_TOKENS="16384")
+    assert proc.returncode != 0
+    assert "MAX_PROMPT_LENGTH + GEN_MAX_NEW_TOKENS = 1024 + 16384 = 17408 > SFT_MAX_LENGTH=8192" in proc.stderr
+    proc = dry_run("qwen3_pear.sh", tmp_path, GEN_MAX_NEW_TOKENS="16384", SFT_MAX_LENGTH="20480", SFT_TOKENS_PER_GPU="20480")
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    assert "--data max_length=20480" in proc.stderr and "data.max_length=20480" in proc.stderr  # stages 2 and 3 agree
+
+
+def test_every_bad_value_is_reported_in_one_pass(tmp_path):
+    """Issue 19: each of these was accepted by DRY_RUN; now all are reported together, each named."""
+    bad = {"VARIANT": "foo", "GAMMA": "2", "SFT_OBJECTIVE": "foo", "GEN_TEMPERATURE": "-1", "GEN_N": "0", "STUDENT": "/nowhere",
+           "TASK": "nosuchgame", "SFT_EPOCH": "2", "DUMP_ROLLOUTS": "yes", "DEVICE": "gpu", "SFT_EXTRA": "pear.enable=no",
+           "EVAL_K": "1 128"}
+    proc = dry_run("qwen3_pear.sh", tmp_path, **bad)
+    assert proc.returncode != 0
+    for expected in ("VARIANT='foo'", "GAMMA=2.0", "SFT_OBJECTIVE='foo'", "GEN_TEMPERATURE=-1.0", "GEN_N=0", "STUDENT=/nowhere: not found",
+                     "unknown game 'nosuchgame'", "SFT_EPOCH: not a setting of this recipe; did you mean SFT_EPOCHS?",
+                     "DUMP_ROLLOUTS='yes'", "DEVICE='gpu'", "stage sft: pear.enable='no'", "EVAL_K: pass@128 needs k <= EVAL_N=64"):
+        assert expected in proc.stderr, (expected, proc.stderr[-4000:])
+    assert "Traceback" not in proc.stderr

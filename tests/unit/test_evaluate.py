@@ -68,3 +68,32 @@ def test_eval_and_compare_end_to_end(tiny_models, tmp_path):
     assert "| countdown | pass@2 |" in table
     assert (tmp_path / "cmp" / "compare.png").read_bytes()[:4] == b"\x89PNG"
     assert (tmp_path / "a" / "results.md").read_text().count("countdown") == 1
+
+
+@pytest.mark.parametrize(
+    "n,ks,temperature,message",
+    [
+        (2, [1, 8], 0.6, r"--k 8: pass@k needs 1 <= k <= --n \(2\)"),  # pass@8 was silently dropped
+        (4, [0], 0.6, r"--k 0: pass@k needs 1 <= k <= --n \(4\)"),  # failed after all sampling
+        (0, [1], 0.6, r"--n=0: must be >= 1"),  # a ZeroDivisionError after all sampling
+        (4, [1], 0.0, r"--temperature=0.0: must be > 0"),
+    ],
+)
+def test_eval_settings_are_checked_before_sampling(tmp_path, monkeypatch, n, ks, temperature, message):
+    make_game_data("countdown", 1, 2, 0, {"n_numbers": 3}, tmp_path)
+
+    def no_sampling(*args, **kwargs):
+        raise AssertionError("sampling started")
+
+    monkeypatch.setattr("pear_verl.evaluate.make_generator", no_sampling)
+    monkeypatch.setattr("pear_verl.evaluate.resolve_dtype", lambda model, dtype: "float32")
+    settings = GenerationSettings("org/model", n=n, temperature=temperature)
+    with pytest.raises(ValueError, match=message):
+        run_eval("org/model", {"cd": str(tmp_path / "test.parquet")}, settings, ks, str(tmp_path / "out"))
+    assert not (tmp_path / "out").exists()
+
+
+def test_eval_refuses_a_missing_benchmark_before_sampling(tmp_path, monkeypatch):
+    monkeypatch.setattr("pear_verl.evaluate.make_generator", lambda *a, **k: pytest.fail("sampling started"))
+    with pytest.raises(ValueError, match="not found: .*missing.parquet"):
+        run_eval("org/model", {"cd": str(tmp_path / "missing.parquet")}, GenerationSettings("org/model", n=2), [1], str(tmp_path / "out"))

@@ -129,3 +129,43 @@ def test_rerun_with_other_settings_is_refused_until_forced(tiny_models, prompts,
         generate(prompts, out, other, chunk_prompts=6)
     generate(prompts, out, other, chunk_prompts=6, force=True)
     assert read_generation_metadata(out)["seed"] == 4
+
+
+@pytest.fixture(scope="module")
+def thinking_teacher(tiny_models, tmp_path_factory):
+    """The tiny teacher with the Qwen3-style thinking template (tests/thinking_template.py), <think> tokens added."""
+    from transformers import AutoModelForCausalLM
+
+    from tests.thinking_template import thinking_tokenizer
+
+    out = tmp_path_factory.mktemp("thinking_teacher")
+    tok = thinking_tokenizer(tiny_models["teacher"])
+    model = AutoModelForCausalLM.from_pretrained(tiny_models["teacher"])
+    model.resize_token_embeddings(len(tok))
+    tok.save_pretrained(out)
+    model.save_pretrained(out)
+    return str(out)
+
+
+def test_thinking_template_trains_exactly_the_sampled_tokens(thinking_teacher, prompts, tmp_path):
+    """With a Qwen3-style template, the text route would re-render the response (an empty think block the model
+    never wrote); the dataset trains the sampled ids, and their behaviour log-probs are the sampler's."""
+    from transformers import AutoTokenizer
+
+    from pear_verl.data import PearSFTDataset
+
+    settings = GenerationSettings(thinking_teacher, **{**SETTINGS, "temperature": 0.7, "top_p": 0.9})
+    out = generate(prompts, tmp_path / "think.parquet", settings, chunk_prompts=6)
+    frame = pd.read_parquet(out)
+    tok = AutoTokenizer.from_pretrained(thinking_teacher)
+    config = {"pad_mode": "no_padding", "max_length": 1024}
+    ours = PearSFTDataset(str(out), tok, config)
+    by_text = PearSFTDataset(str(out), tok, {**config, "response_ids_key": None, "behavior_log_probs_key": None})
+    think = tok.convert_tokens_to_ids("<think>")
+    for i, row in enumerate(frame.itertuples()):
+        trained = ours[i]["input_ids"][ours[i]["loss_mask"].bool()].tolist()
+        assert trained == list(row.response_ids)
+        text_route = by_text[i]["input_ids"][by_text[i]["loss_mask"].bool()].tolist()
+        assert text_route[0] == think and trained[0] != think  # the template adds a block the model did not write
+    agreement = read_generation_metadata(out)["rescored_vs_sampled"]
+    assert agreement["rows"] == len(frame) > 0 and agreement["max_abs"] < 1e-4

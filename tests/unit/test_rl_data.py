@@ -77,3 +77,54 @@ def test_verl_loads_compute_score_with_reward_kwargs():
     fn = get_custom_reward_fn(config)
     result = fn(data_source="math", solution_str="Answer: 4", ground_truth="4", extra_info={"index": 0})
     assert result["acc"] == 1.0 and result["score"] == 0.5  # right, but not boxed: format reward withheld
+
+
+@pytest.mark.parametrize(
+    "answer,problem",
+    [
+        ("null", "empty (null, missing or NaN)"),  # next to a numeric answer this became the gold "nan"
+        ("NaN", "empty (null, missing or NaN)"),
+        ('"nan"', "'nan' is not an answer"),  # \boxed{nan} would score 1
+        ('"  "', "is not an answer"),
+        ("[1, 2]", "a text or a number is expected, got list"),
+        ('{"x": 1}', "a text or a number is expected, got dict"),
+        ("true", "a text or a number is expected, got bool"),
+    ],
+)
+def test_math_gold_answers_that_are_no_answer_are_refused_naming_the_row(tmp_path, answer, problem):
+    src = tmp_path / "in.jsonl"
+    src.write_text(f'{{"problem": "1+4?", "answer": 5}}\n{{"problem": "2+2?", "answer": {answer}}}\n')
+    with pytest.raises(ValueError) as err:
+        make_math_data(str(src), "x", str(tmp_path / "o.parquet"), "problem", "answer", "test")
+    assert str(err.value).startswith(f"{src}: row 1: field 'answer': ") and problem in str(err.value)
+    assert not (tmp_path / "o.parquet").exists()
+
+
+def test_math_problem_of_the_wrong_type_names_the_field(tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"problem": "1+4?", "answer": 5}\n{"problem": 7, "answer": 2}\n')
+    with pytest.raises(ValueError, match=r"in.jsonl: row 1: field 'problem': a non-empty text is expected, got 7"):
+        make_math_data(str(src), "x", str(tmp_path / "o.parquet"), "problem", "answer", "test")
+
+
+@pytest.mark.parametrize("suffix", ["jsonl", "parquet"])
+def test_numeric_gold_answers_keep_their_text(tmp_path, suffix):
+    rows = [{"problem": "a?", "answer": 5}, {"problem": "b?", "answer": 2.5}]  # pandas' JSON reader made the 5 "5.0"
+    src = tmp_path / f"in.{suffix}"
+    if suffix == "jsonl":
+        src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    else:
+        pd.DataFrame({"problem": ["a?", "b?"], "answer": [5, 12]}).to_parquet(src)
+        rows = rows[:1] + [{"answer": 12}]
+    make_math_data(str(src), "x", str(tmp_path / "o.parquet"), "problem", "answer", "test")
+    golds = [r["ground_truth"] for r in pd.read_parquet(tmp_path / "o.parquet")["reward_model"]]
+    assert golds == [str(r["answer"]) for r in rows]
+
+
+def test_unreachable_targets_end_after_bounded_draws(tmp_path, monkeypatch):
+    # 5..8 is within the proven bound for two numbers up to 2 (|target| <= 8) but nothing reaches it.
+    from reward_fns.games.countdown import Countdown
+
+    monkeypatch.setattr(Countdown, "max_draws", 500)
+    with pytest.raises(ValueError, match=r"no puzzle met knobs .*'target_min': 5.* in 500 draws"):
+        make_game_data("countdown", 2, 1, 0, {"n_numbers": 2, "max_number": 2, "target_min": 5, "target_max": 8}, tmp_path)

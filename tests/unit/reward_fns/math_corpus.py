@@ -2,10 +2,13 @@
 
 Families built in loops take their labels from exact `fractions.Fraction` arithmetic, never from the
 checker. Categories: latex, fractions, decimals, percent, intervals, sets, units, equations,
-expressions, extraction, traps, multiple_choice, closed_forms and more.
+expressions, extraction, traps, multiple_choice, closed_forms and more; the `mv_*` categories are
+Math-Verify's own labelled cases (`math_verify_cases.py`, sources cited there).
 """
 
 from fractions import Fraction
+
+from tests.unit.reward_fns import math_verify_cases
 
 
 def boxed(answer: str) -> str:
@@ -221,3 +224,19 @@ for gold, answer, ok in [
     ("2^{100}\\sqrt{2}", "\\sqrt{2^{201}}", True), ("0", "\\frac{\\sqrt{6}}{\\sqrt{2}\\sqrt{3}}-1", True),
 ]:
     add("big_numbers", gold, answer, ok)
+# Thinking responses: only the answer after the think block counts; an unfinished block has none.
+for gold, response, ok in [
+    ("7", "<think>2+3 = \\boxed{5}, no wait</think> The answer is \\boxed{7}.", True),
+    ("5", "<think>2+3 = \\boxed{5}, no wait</think> The answer is \\boxed{7}.", False),
+    ("5", "<think>Let me see, 2+3 = \\boxed{5} so far and then", False),
+    ("5", "<|begin_of_thought|>2+3=5<|end_of_thought|><|begin_of_solution|>\\boxed{5}<|end_of_solution|>", True),
+]:
+    add("thinking", gold, None, ok, response=response)
+# Outside cases: Math-Verify's own labelled tests (several boxes, final-answer lines, thinking traces, golds in boxes).
+CASES += math_verify_cases.CASES
+# Symbolic series (sums with a free bound) against closed forms: Gauss's sum and the sum of squares, and wrong ones.
+for gold, answer, ok in [
+    ("\\frac{n(n+1)}{2}", "\\sum_{k=1}^{n} k", True), ("\\frac{n(n-1)}{2}", "\\sum_{k=1}^{n} k", False),
+    ("\\sum_{k=1}^{n} k^2", "\\frac{n(n+1)(2n+1)}{6}", True), ("\\sum_{k=1}^{n} k^2", "\\frac{n^2(n+1)^2}{4}", False),
+]:
+    add("series", gold, answer, ok)

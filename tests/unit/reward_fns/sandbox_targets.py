@@ -1,6 +1,7 @@
 """Functions run inside BoundedPool workers by test_sandbox.py."""
 
 import os
+import signal
 import time
 
 _REMEMBERED = []
@@ -12,6 +13,9 @@ def run(action, *args):
     if action == "raise":
         raise ValueError(args[0])
     if action == "sleep":
+        time.sleep(args[0])
+    if action == "sleep_deaf":  # like work inside C that no signal interrupts: only a kill stops it
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
         time.sleep(args[0])
     if action == "allocate_mb":
         block = bytearray(args[0] * 2**20)

@@ -1,7 +1,8 @@
 """Hostile inputs: every call returns (no hang, no crash) with score 0, and no input gets executed.
 
 The per-call bound checked here is loose (BOUND_S) so that a busy CI machine cannot make it flaky;
-`bench/rewards.py` measures the actual worst-case latency on the same set.
+`bench/rewards.py` measures the actual worst-case latency on the same set. The sandbox is started (and
+warmed) before the timed calls, as in the benchmark.
 """
 
 import json
@@ -69,6 +70,11 @@ HOSTILE = [
     ("math", "a" * MB, "1"),
     ("math", box("1") * 50_000 + box("2"), "1"),
     ("math", box("\\begin{pmatrix}" + " & ".join(["1"] * 400) + "\\end{pmatrix}"), "1"),
+    # -- math: floods aimed at the extraction rules (thinking, joined boxes, final-answer statements)
+    ("math", "<think>" * 100_000 + box("1"), "1"),  # unfinished thinking: no answer
+    ("math", box("1") + " and " + box("1") + ", " + "\\quad ".join([box("1")] * 50_000), "1"),  # > 16 joined boxes
+    ("math", box("2") + " Final answer: " * 50_000 + "1", "2"),  # the last statement (1) is the answer
+    ("math", "The final answer is $" + "1 $ and $" * 30_000, "1"),
     # -- math: look-alikes and odd characters
     ("math", box("l2"), "12"),
     ("math", box("1O"), "10"),
@@ -94,6 +100,7 @@ HOSTILE = [
     ("game/countdown", ans("(" * 140 + "1" + ")" * 140), COUNTDOWN),
     ("game/countdown", ans("1/0"), COUNTDOWN),
     ("game/countdown", "<answer>" * 100_000, COUNTDOWN),
+    ("game/countdown", "<think><answer>25 * (7 - 9 / 3)</answer>" * 1000, COUNTDOWN),  # right, but inside the thinking
     ("game/countdown", ans("(25-9-3)*7+9"), "not json"),
     ("game/countdown", ans("1+1"), json.dumps({"numbers": "oops"})),
     ("game/game24", ans("9" * 5000), json.dumps({"numbers": [1, 2, 3, 4], "target": 24, "use_all": True})),
@@ -111,6 +118,9 @@ HOSTILE = [
 @pytest.fixture(autouse=True, scope="module")
 def no_sentinel():
     SENTINEL.unlink(missing_ok=True)
+    # start the math sandbox before timing: its zygote warms the checker once per process (seconds), which is
+    # startup, not the per-call bound tested here (and an honest answer is needed to know it runs)
+    assert compute_score("math", "\\boxed{\\sin\\frac{\\pi}{6}}", "\\frac{1}{2}")["acc"] == 1.0
     yield
     assert not SENTINEL.exists(), "a hostile input was executed"
 

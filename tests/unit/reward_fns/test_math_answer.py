@@ -1,6 +1,7 @@
 """The math checker on a hand-labelled corpus, plus extraction, format reward and input handling."""
 
 import threading
+import time
 
 import pytest
 import sympy
@@ -29,7 +30,7 @@ def test_corpus(category, gold, response, expected):
     [
         ("x \\boxed{1} y \\boxed{\\frac{a}{b}} z", "\\frac{a}{b}", "boxed"),
         ("\\boxed{\\{1, 2\\}}", "\\{1, 2\\}", "boxed"),
-        ("The final answer is $42$.", "42", "answer_line"),
+        ("The final answer is $42$.", "42", "final_statement"),
         ("**Answer:** 2**3", "2**3", "answer_line"),
         ("no answer here", None, "none"),
         ("\\boxed{unbalanced", None, "none"),
@@ -135,3 +136,18 @@ def test_each_distinct_answer_goes_to_the_sandbox_once_per_gold(monkeypatch):
     compute_score("math", "\\boxed{\\sin\\frac{2\\pi}{3}}", gold)  # a 4th distinct answer evicts the oldest
     compute_score("math", f"\\boxed{{{answers[0]}}}", gold)
     assert len(sent) == 5 and sent[-1][1][0][1] == answers[0]
+
+
+def test_a_timeout_is_kept_only_when_it_repeats_and_only_for_a_while():
+    """One timeout may be the machine's: not kept. Two in a row are kept for the TTL (a prompt's other samples
+    do not each wait them out), then the pair is tried again. Definite verdicts are kept for good."""
+    from reward_fns.math_answer import _Verdicts
+
+    cache = _Verdicts(size=10, transient_ttl_s=0.2)
+    cache.put(("g", "a", 0.8), (0.0, "timeout"))
+    assert cache.get(("g", "a", 0.8)) is None
+    cache.put(("g", "a", 0.8), (0.0, "timeout"))
+    assert cache.get(("g", "a", 0.8)) == (0.0, "timeout")
+    cache.put(("g", "b", 0.8), (1.0, ""))
+    time.sleep(0.25)
+    assert cache.get(("g", "a", 0.8)) is None and cache.get(("g", "b", 0.8)) == (1.0, "")

@@ -23,12 +23,26 @@ def test_returns_values_and_reports_exceptions(pool):
     assert pool.call("add", 1, 1).value == 2  # the worker survived the exception
 
 
-def test_timeout_kills_and_replaces_the_worker(pool):
+def test_an_overrun_is_stopped_by_the_worker_which_lives_on(pool):
+    """Python-level work is interrupted inside the worker before the caller's deadline: the worker (and
+    its warm caches) survives."""
+    pid = pool.call("pid").value
     start = time.monotonic()
-    result = pool.call("sleep", 30, timeout_s=0.3)
+    result = pool.call("sleep", 30, timeout_s=0.5)
+    assert not result.ok and result.error == "timeout"
+    assert time.monotonic() - start < 0.5
+    assert pool.call("pid").value == pid
+
+
+def test_timeout_kills_and_replaces_a_deaf_worker(pool):
+    """Work that signals cannot interrupt is killed at the deadline, and the worker replaced."""
+    pid = pool.call("pid").value
+    start = time.monotonic()
+    result = pool.call("sleep_deaf", 30, timeout_s=0.3)
     assert not result.ok and result.error == "timeout"
     assert time.monotonic() - start < 1.5
     assert pool.call("add", 4, 4).value == 8
+    assert pool.call("pid").value != pid
 
 
 def test_memory_cap(pool):
@@ -85,3 +99,15 @@ def test_call_steps_keeps_the_slot_when_sending_fails(pool):
     caller.start()
     caller.join(timeout=20)
     assert results == [1, 2, 3, 4]
+
+
+def test_a_hanging_warm_up_call_does_not_stop_the_pool():
+    """Warm-up calls run in the zygote before any fork; one that hangs is stopped after warmup_call_s."""
+    warmed = BoundedPool("tests.unit.reward_fns.sandbox_targets:run", max_workers=1, memory_mb=256,
+                         warmup_calls=(("sleep", 60), ("raise", "in warm-up")), warmup_call_s=0.5)
+    try:
+        start = time.monotonic()
+        assert warmed.call("add", 1, 2, timeout_s=5).value == 3
+        assert time.monotonic() - start < 20
+    finally:
+        warmed.close()

@@ -23,7 +23,9 @@ FORK_SLACK_S = 0.5  # a killed worker's replacement fork, and thread scheduling 
 def test_latency_bound_and_no_leftovers_under_mixed_load(monkeypatch):
     monkeypatch.setattr(math_answer, "_VERDICTS", math_answer._Verdicts(size=0))  # every call reaches the pool
     rng = random.Random(0)
-    mixed = [(c[1], c[2]) for c in CASES] + [(truth, response) for source, response, truth in HOSTILE if source == "math"]
+    # the hand-written corpus: its golds parse fast, as the bound (which leaves out a gold's first parse) assumes
+    mixed = [(c[1], c[2]) for c in CASES if not c[0].startswith("mv_")]
+    mixed += [(truth, response) for source, response, truth in HOSTILE if source == "math"]
     jobs = [[rng.choice(mixed) for _ in range(CALLS_PER_THREAD)] for _ in range(THREADS)]
     me = psutil.Process()
     assert compute_score("math", "\\boxed{\\sin\\frac{\\pi}{6}}", "\\frac{1}{2}")["acc"] == 1.0  # starts the pool: not a call's latency
