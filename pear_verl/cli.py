@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pear_verl import __version__, evaluate, generate, report, rl_data, score
+from pear_verl import __version__, compare, evaluate, generate, report, rl_data, score
 from pear_verl.io import model_path_problem
 
 MODEL_ARGS = ("model", "tokenizer")
@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="pear-verl", description="PEAR for verl: data tools")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    for module in (rl_data, score, generate, report, evaluate):
+    for module in (rl_data, score, generate, report, evaluate, compare):
         module.add_commands(sub)
     return parser
 

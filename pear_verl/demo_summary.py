@@ -6,12 +6,11 @@ arms the same SFT data order and GRPO sampling seed), so the honest comparison i
 difference per seed, with its spread. Every arm is evaluated on the same held-out puzzles, so the seed
 spread alone says nothing about how those puzzles were drawn: a difference that every seed repeats can
 still be luck of the test set. Every sentence of the verdict is computed from the numbers:
-  - the standard error of a paired difference combines the seeds' (sd of the per-seed differences / √seeds)
-    and the test puzzles' (sd over puzzles of the per-puzzle difference, averaged over seeds, / √puzzles; each
-    puzzle's pass@k from its correct count, as `pear-verl eval` computes it) in quadrature — conservative:
-    the seed × puzzle part of the noise enters both terms;
-  - a difference is "beyond the noise" when |mean| > 2 of these standard errors, otherwise "within it";
-    with one seed there is no seed spread and the verdict says so;
+  - each PEAR − SFT difference comes with a 95% confidence interval over seeds and test puzzles (each
+    puzzle's pass@k from its correct count, as `pear-verl eval` computes it) and is "beyond the noise"
+    when the interval excludes 0: a t test with Welch–Satterthwaite degrees of freedom, calibrated for as
+    few as two seeds (`pear_verl.verdict`, which `pear-verl compare` uses too); with one seed there is no
+    seed spread and the verdict says so. Each line also says how many seeds a difference of its size needs;
   - GRPO "raises reward" when (mean of the last third of steps − mean of the first third), averaged over
     seeds, exceeds the step noise: the sd of step-to-step changes / √2 (the per-step noise sd of a flat
     noisy curve), averaged over seeds.
@@ -28,53 +27,14 @@ from pathlib import Path
 
 import numpy as np
 
-from pear_verl.evaluate import pass_at_k
 from pear_verl.io import atomic_path
+from pear_verl.verdict import verdict_from_results, verdict_line
 
 
 def mean_sd(values: list[float]) -> tuple[float, float]:
     """Mean and sample sd (n − 1); sd is nan for fewer than two values."""
     arr = np.asarray(values, float)
     return float(arr.mean()), float(arr.std(ddof=1)) if len(arr) > 1 else math.nan
-
-
-def per_problem(result: dict, metric: str) -> np.ndarray:
-    """[problems] pass@k of each held-out puzzle from its correct count (`metric` = 'pass@k')."""
-    n, k = result["n"], int(metric.split("@")[1])
-    return np.array([pass_at_k(n, c, k) for c in result["correct_per_problem"]])
-
-
-def paired_difference(treatment: list[float], control: list[float], treatment_problems: list | None = None,
-                      control_problems: list | None = None) -> dict:
-    """Per-seed differences treatment − control: mean, sd, standard error over seeds (se), n; with per-puzzle
-    scores ([seeds][problems] each) also se_test, the standard error from the draw of the test puzzles."""
-    if len(treatment) != len(control) or not treatment:
-        raise ValueError(f"paired difference needs equally many seeds, got {len(treatment)} and {len(control)}")
-    diffs = [t - c for t, c in zip(treatment, control)]
-    mean, sd = mean_sd(diffs)
-    out = {"mean": mean, "sd": sd, "se": sd / math.sqrt(len(diffs)), "n": len(diffs), "diffs": diffs}
-    if treatment_problems is not None:
-        by_problem = (np.asarray(treatment_problems, float) - np.asarray(control_problems, float)).mean(0)
-        out.update(se_test=float(by_problem.std(ddof=1) / math.sqrt(len(by_problem))), problems=len(by_problem))
-    return out
-
-
-def verdict_line(label: str, diff: dict, scale: float = 100.0, unit: str = "points") -> str:
-    """E.g. 'PEAR − SFT post-RL pass@1: +3.1 ± 1.2 points (3 seeds, 200 puzzles): beyond the noise of seeds and
-    test puzzles (|mean| > 2 SE = 2.4; SE seeds 0.69, test puzzles 1.00)'. Without per-puzzle scores the SE is
-    the seeds' alone ('beyond the seed spread')."""
-    mean, sd, n = scale * diff["mean"], scale * diff["sd"], diff["n"]
-    if n < 2:
-        return f"{label}: {mean:+.1f} {unit} (1 seed): no seed spread to judge it against"
-    se_seeds, se_test = scale * diff["se"], scale * diff.get("se_test", 0.0)
-    two_se = 2 * math.hypot(se_seeds, se_test)
-    beyond = abs(mean) > two_se
-    if "se_test" not in diff:
-        where = "beyond the seed spread" if beyond else "within the seed spread"
-        return f"{label}: {mean:+.1f} ± {sd:.1f} {unit} ({n} seeds): {where} (|mean| {'>' if beyond else '≤'} 2 SE = {two_se:.1f})"
-    return (f"{label}: {mean:+.1f} ± {sd:.1f} {unit} ({n} seeds, {diff['problems']} puzzles): "
-            f"{'beyond' if beyond else 'within'} the noise of seeds and test puzzles "
-            f"(|mean| {'>' if beyond else '≤'} 2 SE = {two_se:.1f}; SE seeds {se_seeds:.2f}, test puzzles {se_test:.2f})")
 
 
 def reward_rise(curve: list[float]) -> tuple[float, float]:
@@ -114,6 +74,7 @@ def tables(evals: dict, arms: list[str], ks: list[str]) -> str:
 
 
 def verdicts(evals: dict, arms: list[str], ks: list[str]) -> list[str]:
+    """One verdict line per non-sft arm, stage and metric: the arm − sft, paired by seed."""
     lines = []
     for arm in arms:
         if arm == "sft":
@@ -122,10 +83,7 @@ def verdicts(evals: dict, arms: list[str], ks: list[str]) -> list[str]:
         for stage, name in (("rl", "post-RL"), ("sft", "post-SFT")):
             for k in ks:
                 runs = [[evals[who][stage][s] for s in seeds] for who in (arm, "sft")]
-                per_puzzle = all("correct_per_problem" in r for r in runs[0] + runs[1])
-                problems = [[per_problem(r, k) for r in side] for side in runs] if per_puzzle else [None, None]
-                diff = paired_difference([r[k] for r in runs[0]], [r[k] for r in runs[1]], *problems)
-                lines.append(verdict_line(f"{arm.upper()} − SFT {name} {k}", diff))
+                lines.append(verdict_line(f"{arm.upper()} − SFT {name} {k}", verdict_from_results(*runs, k)))
     return lines
 
 

@@ -1,4 +1,4 @@
-"""`pear-verl eval` and `pear-verl compare`: pass@1 and unbiased pass@k, per benchmark, and PEAR vs SFT.
+"""`pear-verl eval`: pass@1 and unbiased pass@k, per benchmark (`pear-verl compare`, in compare.py, sets runs side by side).
 
 Why: PEAR's claim is about results *after RL*, measured the way the paper does: n samples per problem,
 pass@1 averaged over the n samples and the unbiased pass@k of Chen et al. (2021),
@@ -10,16 +10,14 @@ games make` test splits). Sampling: vLLM on GPU (`--backend vllm`), HF `generate
 of problems, so `--workers N` (N Ray workers, `pear_verl.parallel`) gives the counts of one worker.
 
 Run:
-    pear-verl eval --model CKPT --data aime24=data/aime24.parquet --data countdown=data/cd/test.parquet \
+    pear-verl eval --model CKPT --benchmark aime24=data/aime24.parquet --benchmark countdown=data/cd/test.parquet \
         --n 64 --k 1 8 --temperature 0.6 --top-p 0.95 --max-new-tokens 8192 --out results/pear_post_rl
-    pear-verl compare sft=results/sft_post_rl pear=results/pear_post_rl --out results/compare
-Outputs: results.json + results.md (eval); compare.md + compare.png (compare).
+Outputs: results.json (with each problem's correct count, for compare's per-puzzle statistics) + results.md.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Optional
@@ -97,7 +95,7 @@ def benchmarks(pairs: list[str]) -> dict[str, str]:
     named = _named(pairs)
     if len(named) < len(pairs):
         names = [pair.partition("=")[0] for pair in pairs]
-        raise ValueError(f"--data: benchmark name(s) given twice: {sorted({n for n in names if names.count(n) > 1})}")
+        raise ValueError(f"--benchmark: name(s) given twice: {sorted({n for n in names if names.count(n) > 1})}")
     return named
 
 
@@ -146,43 +144,6 @@ def run_eval(model: str, data: dict[str, str], settings: GenerationSettings, ks:
     return payload
 
 
-def compare(runs: dict[str, str], out_dir: str) -> str:
-    """Side-by-side table and bar plot of several `eval` result folders (e.g. sft vs pear)."""
-    loaded = {name: json.loads((Path(d) / "results.json").read_text())["benchmarks"] for name, d in runs.items()}
-    benchmarks = sorted({b for r in loaded.values() for b in r})
-    metrics = sorted({k for r in loaded.values() for b in r.values() for k in b if k.startswith("pass@")}, key=lambda k: int(k[5:]))
-    lines = ["| benchmark | metric | " + " | ".join(loaded) + " |", "|---|---|" + "---|" * len(loaded)]
-    for bench in benchmarks:
-        for metric in metrics:
-            cells = [f"{100 * loaded[r][bench][metric]:.1f}" if bench in loaded[r] and metric in loaded[r][bench] else "–" for r in loaded]
-            lines.append(f"| {bench} | {metric} | " + " | ".join(cells) + " |")
-    table = "\n".join(lines) + "\n"
-    out = Path(out_dir)
-    with atomic_path(out / "compare.md") as tmp:
-        tmp.write_text(table)
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    groups = [(b, m) for b in benchmarks for m in metrics]
-    fig, ax = plt.subplots(figsize=(max(6, 1.2 * len(groups)), 4))
-    width = 0.8 / max(len(loaded), 1)
-    for i, (name, res) in enumerate(loaded.items()):
-        values = [100 * res.get(b, {}).get(m, np.nan) for b, m in groups]
-        ax.bar(np.arange(len(groups)) + i * width, values, width, label=name)
-    ax.set_xticks(np.arange(len(groups)) + width * (len(loaded) - 1) / 2, [f"{b}\n{m}" for b, m in groups], fontsize=8)
-    ax.set_ylabel("%")
-    ax.legend()
-    fig.tight_layout()
-    with atomic_path(out / "compare.png") as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
-    plt.close(fig)
-    print(table)
-    return table
-
-
 def _named(pairs: list[str]) -> dict[str, str]:
     out = {}
     for pair in pairs:
@@ -196,7 +157,8 @@ def _named(pairs: list[str]) -> dict[str, str]:
 def add_commands(sub: argparse._SubParsersAction) -> None:
     ev = sub.add_parser("eval", help="pass@1 / pass@k of a model on local benchmark parquets")
     ev.add_argument("--model", required=True, help="HF model folder or hub id (org/name)")
-    ev.add_argument("--data", action="append", required=True, help="benchmark as name=path to a verl RL parquet (repeatable)")
+    ev.add_argument("--benchmark", "--data", dest="data", action="append", required=True, metavar="NAME=PATH",
+                    help="a verl RL parquet to evaluate, named (repeatable; --data is its former name)")
     ev.add_argument("--n", type=int, default=16, help="samples per problem (>= 1)")
     ev.add_argument("--k", type=int, nargs="+", default=[1, 8], help="pass@k to report, each 1 <= k <= n")
     ev.add_argument("--temperature", type=float, default=0.6, help="sampling temperature (> 0)")
@@ -214,7 +176,3 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     )
     ev.set_defaults(func=lambda a: run_eval(a.model, benchmarks(a.data), settings(a), a.k, a.out, a.workers, a.ray_address),
                     check=lambda a: (benchmarks(a.data), check_eval_settings(settings(a), a.k), check_workers(a.workers, a.tensor_parallel_size)))
-    cmp = sub.add_parser("compare", help="table + plot of several eval result folders")
-    cmp.add_argument("runs", nargs="+", help="name=results_folder")
-    cmp.add_argument("--out", required=True)
-    cmp.set_defaults(func=lambda a: compare(_named(a.runs), a.out))

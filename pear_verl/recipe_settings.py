@@ -31,7 +31,8 @@ from pear_verl.io import model_path_problem
 from pear_verl.weights import VARIANTS
 
 # Read by recipes/lib.sh (not defined with a default in the recipe).
-LIB_VARIABLES = ("DRY_RUN", "NODE_RANK", "MASTER_ADDR", "MASTER_PORT")
+LIB_VARIABLES = ("DRY_RUN", "NODE_RANK", "MASTER_ADDR", "MASTER_PORT", "STAGES")
+STAGE_NAMES = ("data", "behavior", "preflight", "sft", "grpo", "merge", "eval")
 # Any unknown variable starting with one of these is a mistake; others only when close to a known name.
 STRICT_PREFIXES = ("SFT_", "GEN_", "GRPO_", "EVAL_", "MATH_", "ROLLOUT_", "PEAR_")
 
@@ -145,7 +146,20 @@ def check_settings(pairs: list[str], environ: Mapping[str, str] = os.environ) ->
             values[name] = text
     if "EVAL_K" in values and "EVAL_N" in values:
         problems += [f"EVAL_K: pass@{k} needs k <= EVAL_N={values['EVAL_N']}" for k in values["EVAL_K"] if k > values["EVAL_N"]]
-    return problems + size_problems(values) + unknown_variables(set(settings), environ)
+    return problems + size_problems(values) + stage_problems(environ) + unknown_variables(set(settings), environ)
+
+
+def stage_problems(environ: Mapping[str, str]) -> list[str]:
+    """STAGES names known stages; a worker node (NODE_RANK > 0) runs stage sft only (torchrun's other ranks):
+    the other stages belong to node 0, and a second GRPO driver would join the head's Ray cluster."""
+    stages = [s for s in environ.get("STAGES", "").split(",") if s]
+    problems = [f"STAGES: unknown stage {s!r}; stages: {', '.join(STAGE_NAMES)}" for s in stages if s not in STAGE_NAMES]
+    rank = environ.get("NODE_RANK", "0")
+    if not rank.isdigit():
+        problems.append(f"NODE_RANK={rank!r}: must be an integer >= 0")
+    elif int(rank) > 0 and stages != ["sft"]:
+        problems.append(f"NODE_RANK={rank}: a worker node runs only the SFT stage; set STAGES=sft (got STAGES={','.join(stages) or 'all'})")
+    return problems
 
 
 def main() -> None:

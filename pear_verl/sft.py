@@ -40,7 +40,14 @@ def apply_cpu_settings(config: DictConfig) -> None:
     with open_dict(config):
         attention = (config.model.get("override_config") or {}).get("attn_implementation")
         required = dict(_CPU_REQUIRED)
-        if attention is None or attention in _GPU_ONLY_ATTENTION:
+        builtin = attention is None or attention in (*_GPU_ONLY_ATTENTION, "sdpa", "eager")
+        if builtin and (config.engine.get("ulysses_sequence_parallel_size") or 1) > 1:
+            # verl's Ulysses patches flash-attention only; on CPU its all-to-alls go into an sdpa attention.
+            from pear_verl.cpu_runtime import ulysses_attention
+
+            ulysses_attention.register()
+            required["model.override_config.attn_implementation"] = ulysses_attention.NAME
+        elif attention is None or attention in _GPU_ONLY_ATTENTION:
             required["model.override_config.attn_implementation"] = "sdpa"
         for dotted, value in required.items():
             *parents, leaf = dotted.split(".")

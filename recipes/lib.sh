@@ -60,18 +60,63 @@ check_settings() {
   python -m pear_verl.recipe_settings "${pairs[@]}"
 }
 
+# selected NAME: whether STAGES (comma-separated stage names, e.g. STAGES=sft on a worker node; empty: all)
+# selects stage NAME ("data/train" is selected by "data").
+selected() {
+  [ -z "${STAGES:-}" ] && return 0
+  local wanted
+  IFS=, read -ra wanted <<<"$STAGES"
+  for w in "${wanted[@]}"; do [ "${1%%/*}" = "$w" ] && return 0; done
+  return 1
+}
+
+# same_call STAMP NAME ARGS...: a stage's output is reused only if the same call made it. STAMP records the
+# call; a different one (another model, temperature, length, ...) is refused, naming both, instead of
+# silently keeping data made by other settings.
+same_call() {
+  local stamp=$1 name=$2 call
+  shift 2
+  call="$*"
+  if [ -e "$stamp" ] && [ "$(cat "$stamp")" != "$call" ]; then
+    echo "recipe: stage $name: its output was made by another call; delete it (or set another WORK/DATA) to redo it" >&2
+    echo "  made by: $(cat "$stamp")" >&2
+    echo "  now:     $call" >&2
+    exit 2
+  fi
+  mkdir -p "$(dirname "$stamp")"
+  printf '%s' "$call" >"$stamp"
+}
+
+# missing_inputs NAME ARGS...: a stage that needs an earlier stage's checkpoint (see `latest`) stops here.
+missing_inputs() {
+  local name=$1 arg
+  shift
+  for arg in "$@"; do
+    case "$arg" in *global_step_MISSING*)
+      echo "recipe: stage $name needs ${arg%%/global_step_MISSING*}, which has no checkpoint yet: run its stage first" >&2; exit 2 ;;
+    esac
+  done
+}
+
 # stage NAME DONE_PATH pear-verl SUBCOMMAND ARGS...: a pear-verl step (it writes DONE_PATH last, atomically).
 stage() {
   local name=$1 done_path=$2
   shift 2
+  selected "$name" || { log "[not in STAGES] $name"; return; }
   if dry; then log "[dry-run] $name: $*"; plan "$name" pear-verl "${@:2}"; return; fi
-  if [ -e "$done_path" ]; then log "[skip] $name: $done_path exists"; return; fi
+  missing_inputs "$name" "$@"
+  if [ -e "$done_path" ] && [ -e "$done_path.recipe_call" ]; then
+    same_call "$done_path.recipe_call" "$name" "$@"; log "[skip] $name: $done_path exists"; return
+  fi
+  if [ -e "$done_path" ]; then log "[skip] $name: $done_path exists (made before calls were recorded)"; return; fi
   log "$name: $*"
   "$@"
+  same_call "$done_path.recipe_call" "$name" "$@"
 }
 
 # verl_stage NAME RUN_DIR LAUNCHER MODULE OVERRIDES...: a verl entry point (LAUNCHER: torchrun | python).
-# RUN_DIR/.recipe_done marks it finished; a run stopped before that resumes from its last checkpoint.
+# RUN_DIR/.recipe_done marks it finished; a run stopped before that resumes from its last checkpoint, but only
+# with the same call (RUN_DIR/.recipe_call): resuming under other settings would mix two runs.
 verl_stage() {
   local name=$1 run_dir=$2 launcher=$3 module=$4 arg
   shift 4
@@ -81,7 +126,10 @@ verl_stage() {
         echo "recipe: $arg: use reward.custom_reward_function.* (the top-level key is ignored by verl's main_ppo)" >&2; exit 2 ;;
     esac
   done
+  selected "$name" || { log "[not in STAGES] $name"; return; }
   if dry; then log "[dry-run] $name: $launcher -m $module $*"; plan "$name" verl "$module" "$@"; return; fi
+  missing_inputs "$name" "$@"
+  same_call "$run_dir/.recipe_call" "$name" "$launcher" "$module" "$@"
   if [ -e "$run_dir/.recipe_done" ]; then log "[skip] $name: $run_dir is finished"; return; fi
   log "$name: $launcher -m $module $*"
   if [ "$launcher" = torchrun ]; then
@@ -90,7 +138,7 @@ verl_stage() {
   else
     python -m "$module" "$@"
   fi
-  touch "$run_dir/.recipe_done"
+  if [ "${NODE_RANK:-0}" = 0 ]; then touch "$run_dir/.recipe_done"; fi
 }
 
 # finish: in DRY_RUN, check every recorded call in one process (a failure lists every bad call).
@@ -100,7 +148,8 @@ finish() {
 }
 
 # latest DIR: DIR/global_step_<newest>, from the tracker file verl's trainers write.
+# A stage that has not written one yet gives DIR/global_step_MISSING, which `stage`/`verl_stage` refuse to use.
 latest() {
   if dry; then echo "$1/global_step_DRYRUN"; return; fi
-  echo "$1/global_step_$(cat "$1/latest_checkpointed_iteration.txt")"
+  if [ -e "$1/latest_checkpointed_iteration.txt" ]; then echo "$1/global_step_$(cat "$1/latest_checkpointed_iteration.txt")"; else echo "$1/global_step_MISSING"; fi
 }

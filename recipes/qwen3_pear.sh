@@ -16,8 +16,10 @@
 #   6 eval      pass@1 / pass@k of the SFT and the post-RL model (pear-verl eval)
 # Every knob below is an environment variable; extra hydra overrides go in SFT_EXTRA / GRPO_EXTRA (split on
 # whitespace, as hydra overrides are). The recipe takes no arguments (an argument is refused, not dropped).
-# Multi-node: torchrun reads NNODES, NODE_RANK, MASTER_ADDR, MASTER_PORT (run stage 3 on every node);
-# GRPO uses verl's Ray conventions: `ray start --head` / `ray start --address=...`, then run on the head.
+# STAGES=sft,grpo runs only those stages (data, behavior, preflight, sft, grpo, merge, eval; default: all).
+# Multi-node (docs/scale.md): stage sft is torchrun over NNODES x GPUS_PER_NODE: run `STAGES=sft` with
+# NODE_RANK=1.. and MASTER_ADDR on every worker node, the whole recipe on node 0; GRPO uses verl's Ray
+# conventions: `ray start --head` there, `ray start --address=...` on the others, the recipe on the head.
 source "$(dirname "$0")/lib.sh"
 no_args "$@"
 
@@ -138,9 +140,12 @@ verl_stage grpo "$WORK/grpo" python "$GRPO_MODULE" \
   trainer.logger="$LOGGER" trainer.project_name="$PROJECT" trainer.experiment_name="$(basename "$WORK")_grpo" $GRPO_DUMP $GRPO_EXTRA
 
 # -- 5. the post-RL model as a HF folder ----------------------------------------------------------------
-if dry; then
+if ! selected merge; then
+  log "[not in STAGES] merge"
+elif dry; then
   log "[dry-run] merge: python -m verl.model_merger merge --backend fsdp ..."; plan merge module verl.model_merger
 elif [ ! -e "$WORK/rl_model/config.json" ]; then
+  missing_inputs merge "$(latest "$WORK/grpo")"
   log "merge"; python -m verl.model_merger merge --backend fsdp --local_dir "$(latest "$WORK/grpo")/actor" --target_dir "$WORK/rl_model"
 fi
 
@@ -149,7 +154,7 @@ for which in sft rl; do
   model=$SFT_MODEL
   [ "$which" = rl ] && model="$WORK/rl_model"
   # shellcheck disable=SC2086
-  stage "eval/$which" "$WORK/eval_$which/results.json" pear-verl eval --model "$model" --data "$TASK=$DATA/test.parquet" \
+  stage "eval/$which" "$WORK/eval_$which/results.json" pear-verl eval --model "$model" --benchmark "$TASK=$DATA/test.parquet" \
     --n "$EVAL_N" --k $EVAL_K --temperature "$EVAL_TEMPERATURE" --top-p "$EVAL_TOP_P" \
     --max-new-tokens "$MAX_RESPONSE_LENGTH" --backend vllm $VLLM_FLAGS --out "$WORK/eval_$which"
 done

@@ -25,6 +25,9 @@ from pathlib import Path
 from pear_verl.cpu_runtime.shm_guard import run_guarded, shm_guard
 from pear_verl.io import run_logged
 
+# pear_verl.cpu_runtime.replay_order (not imported here: it imports verl's trainer)
+REPLAY_ORDER = ("pkg://pear_verl.cpu_runtime.replay_order", "CanonicalOrderReplayBuffer")
+
 COMMON_OVERRIDES = [
     "algorithm.adv_estimator=grpo",
     "trainer.device=cpu",
@@ -60,7 +63,16 @@ COMMON_OVERRIDES = [
 ]
 
 ROLLOUT_OVERRIDES = {
-    "hf": ["actor_rollout_ref.rollout.name=hf"],
+    "hf": [
+        "actor_rollout_ref.rollout.name=hf",
+        # Stable request ids (`det-…`) from verl's agent loops, from which the hf server derives each
+        # request's sampling seed: the same seed gives the same rollouts (and GRPO run) on a machine.
+        # Not for vllm: there verl gives every request one and the same seed, which would make a prompt's n samples equal.
+        "actor_rollout_ref.rollout.full_determinism=True",
+        # Batches in a canonical order (prompt, response), not the order rollouts finish in (`replay_order`).
+        f"trainer.v1.sampler.custom_sampler.path={REPLAY_ORDER[0]}",
+        f"trainer.v1.sampler.custom_sampler.name={REPLAY_ORDER[1]}",
+    ],
     "vllm": [
         "actor_rollout_ref.rollout.name=vllm",
         # vLLM refuses sleep mode on CPU ("Sleep mode is not supported on current platform"); weights stay in RAM.

@@ -18,13 +18,25 @@ The three parts mirror verl's vLLM backend:
 Weights, "KV cache" and sleep/wake are plain CPU memory here, so sleep/wake_up/kv-cache calls are
 no-ops; abort_all_requests aborts queued requests (returned with stop_reason "aborted", as vLLM does).
 
+Reproducible rollouts: requests are batched as they arrive, so a batch's make-up depends on timing. A
+response depends on its own request only (`token_sampler`: per-request seeds, fixed prompt padding), and
+its seed is a hash of (rollout seed, replica, weight version, request id, prompt, how often that id and
+prompt came before at this weight version) when verl's request id is stable: `rollout.full_determinism=True`,
+which `cpu_grpo_overrides('hf')` sets, makes verl's agent loops send `det-<priority>` (in verl 0.9.1's
+trainer `det-0` for every sample). A prompt's n samples then get the same n seeds in every run; which of
+its n sessions gets which sample follows arrival order, which `replay_order` makes irrelevant. Other ids (a
+fresh uuid per request) get seeds from the server's seeded generator in arrival order.
+
 Run: registered as "hf" by the `verl.plugins` entry point (`pear_verl.plugin`); see README "GRPO on CPU".
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
+from collections import Counter
+from dataclasses import replace
 from typing import Any, Optional
 
 import ray
@@ -53,7 +65,7 @@ class HFRolloutServer:
         model_config = omega_conf_to_dataclass(model_config, dataclass_type=HFModelConfig)
         self.config, self.model_config, self.replica_rank = config, model_config, replica_rank
         torch.set_num_threads(max(1, len(os.sched_getaffinity(0))))  # Ray pins actors to 1 thread by default
-        torch.manual_seed(config.seed + replica_rank)
+        self.arrival_seeds = torch.Generator().manual_seed(config.seed + replica_rank)
         dtype = getattr(torch, config.dtype) if isinstance(config.dtype, str) else config.dtype
         self.model = load_causal_lm(model_config.local_path, dtype)
         self.max_model_len = config.max_model_len or config.prompt_length + config.response_length
@@ -66,12 +78,27 @@ class HFRolloutServer:
         self._queue: list[tuple[SamplingRequest, asyncio.Future]] = []
         self._wakeup: Optional[asyncio.Event] = None
         self._aborting = False
+        self._repeats: Counter = Counter()  # stable request keys seen at the current weight version
+        self._repeats_version = 0
+
+    def request_seed(self, request_id: str, request: SamplingRequest) -> int:
+        """A stable request id (verl's `det-…`) gives a seed that depends on nothing but the request;
+        any other id, the request's own seed (vLLM's per-request `seed`) or the server generator's next draw."""
+        if not str(request_id).startswith("det-"):
+            return request.seed if request.seed is not None else int(torch.randint(0, 2**62, (), generator=self.arrival_seeds))
+        if self._repeats_version != self.weight_version:
+            self._repeats, self._repeats_version = Counter(), self.weight_version
+        key = (self.config.seed, request.seed, self.replica_rank, self.weight_version, str(request_id), request.prompt_ids)
+        self._repeats[key] += 1  # the same id and prompt again (the prompt's other samples, another turn): another seed
+        digest = hashlib.blake2b(repr((*key, self._repeats[key])).encode(), digest_size=8).digest()
+        return int.from_bytes(digest, "little") >> 2
 
     async def generate(self, prompt_ids: list[int], sampling_params: dict[str, Any], request_id: str, image_data=None, video_data=None, **_) -> TokenOutput:
         if image_data is not None or video_data is not None:
             raise NotImplementedError("the hf rollout backend serves text-only models")
         default = min(self.config.response_length, self.config.prompt_length + self.config.response_length - len(prompt_ids))
         request = from_verl_params(prompt_ids, dict(sampling_params), default, self.max_model_len)
+        request = replace(request, seed=self.request_seed(request_id, request))
         if self._aborting:
             return self._aborted()
         future = asyncio.get_running_loop().create_future()
@@ -94,7 +121,8 @@ class HFRolloutServer:
             while self._queue:
                 batch, self._queue = self._queue[: self.config.max_num_seqs], self._queue[self.config.max_num_seqs :]
                 try:
-                    responses = await asyncio.to_thread(sample_batch, self.model, [r for r, _ in batch], self.stop_token_ids, self.pad_token_id)
+                    responses = await asyncio.to_thread(sample_batch, self.model, [r for r, _ in batch], self.stop_token_ids, self.pad_token_id,
+                                                        self.config.prompt_length)
                 except Exception as error:  # fail the requests, keep serving
                     for _, future in batch:
                         future.set_exception(error)

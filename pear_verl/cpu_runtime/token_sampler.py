@@ -14,6 +14,16 @@ Requests are grouped by their sampling settings (one `generate` call per group, 
 group's `max_new_tokens` is its longest request's, and each response is cut at its own `max_tokens` —
 later tokens never influence earlier ones, so the cut responses are exact samples.
 
+Reproducibility: a response depends on its own request only, never on which requests share its batch.
+Each request carries a seed (drawn from torch's global generator when it has none); a token is drawn by
+the Gumbel-max trick, argmax(processed logits + Gumbel noise), with the noise a hash of (seed, position,
+token id) — an exact sample of the processed distribution, vectorised over the batch. A row's logits
+must not depend on the batch either, to the last bit: prompts are left-padded to a fixed width (`pad_to`,
+e.g. the rollout's prompt_length; masked keys still shift the vectorised sums), and a batch has at least
+`MIN_ROWS` rows (copies of its first request fill it): on CPU, matrix products with fewer rows took other
+MKL kernels (measured with hidden sizes 32–128: any batch of 11 to 520 rows gives a row the same bits,
+batches of 1–10 rows sometimes do not; `test_token_sampler.py` checks it).
+
 Run: used by `pear_verl.cpu_runtime.hf_rollout`; `tests/unit/cpu_runtime/test_token_sampler.py` checks it against a one-token-
 at-a-time loop.
 """
@@ -25,7 +35,8 @@ from itertools import groupby
 from typing import Optional, Sequence
 
 import torch
-from transformers import GenerationConfig
+from transformers import GenerationConfig, LogitsProcessor, LogitsProcessorList
+from transformers.generation.logits_process import TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper
 
 
 @dataclass(frozen=True)
@@ -38,6 +49,7 @@ class SamplingRequest:
     repetition_penalty: float = 1.0
     logprobs: bool = False
     ignore_eos: bool = False
+    seed: Optional[int] = None  # None: drawn from torch's global generator
 
     def settings(self) -> tuple:
         """What must be equal for two requests to share one `generate` call."""
@@ -70,25 +82,68 @@ def from_verl_params(prompt_ids: Sequence[int], params: dict, default_max_tokens
         repetition_penalty=float(params.get("repetition_penalty", 1.0)),
         logprobs=bool(params.get("logprobs", False)),
         ignore_eos=bool(params.get("ignore_eos", False)),
+        seed=None if params.get("seed") is None else int(params["seed"]),
     )
 
 
 @torch.no_grad()
-def sample_batch(model, requests: Sequence[SamplingRequest], stop_token_ids: Sequence[int], pad_token_id: int) -> list[SampledResponse]:
-    """Sample one response per request; the results are in request order."""
+def sample_batch(model, requests: Sequence[SamplingRequest], stop_token_ids: Sequence[int], pad_token_id: int, pad_to: int = 0) -> list[SampledResponse]:
+    """Sample one response per request; the results are in request order. Prompts are left-padded to
+    `pad_to` tokens (or the longest prompt, if longer)."""
+    seeds = [r.seed % 2**63 if r.seed is not None else int(torch.randint(0, 2**62, ()).item()) for r in requests]
     results: list[Optional[SampledResponse]] = [None] * len(requests)
     order = sorted(range(len(requests)), key=lambda i: requests[i].settings())
     for _, group in groupby(order, key=lambda i: requests[i].settings()):
         indices = list(group)
-        for i, response in zip(indices, _sample_group(model, [requests[i] for i in indices], stop_token_ids, pad_token_id)):
+        responses = _sample_group(model, [requests[i] for i in indices], [seeds[i] for i in indices], stop_token_ids, pad_token_id, pad_to)
+        for i, response in zip(indices, responses):
             results[i] = response
     return results  # type: ignore[return-value]
 
 
-def _sample_group(model, requests: list[SamplingRequest], stop_token_ids: Sequence[int], pad_token_id: int) -> list[SampledResponse]:
-    first = requests[0]
+_MASK32 = 0xFFFFFFFF
+MIN_ROWS = 16
+
+
+def _mul32(x: torch.Tensor, c: int) -> torch.Tensor:
+    """(x * c) mod 2^32 for int64 tensors of 32-bit values, in 16-bit halves of c so nothing overflows."""
+    return (x * (c & 0xFFFF) + (((x * (c >> 16)) & 0xFFFF) << 16)) & _MASK32
+
+
+def _mix32(x: torch.Tensor) -> torch.Tensor:
+    """MurmurHash3's 32-bit finaliser (a bijection with full avalanche)."""
+    x = x ^ (x >> 16)
+    x = _mul32(x, 0x85EBCA6B)
+    x = x ^ (x >> 13)
+    x = _mul32(x, 0xC2B2AE35)
+    return x ^ (x >> 16)
+
+
+def gumbel_noise(seeds: torch.Tensor, position: int, vocab: int) -> torch.Tensor:
+    """[B, vocab] float64 standard Gumbel noise, a pure function of (seed, position, token id)."""
+    row = _mix32(_mix32(seeds & _MASK32) ^ (seeds >> 32)) ^ _mix32(torch.tensor(position * 0x9E3779B9 & _MASK32))
+    bits = _mix32((_mix32(row[:, None] ^ torch.arange(vocab)[None, :]) + 0x6A09E667) & _MASK32)
+    uniform = (bits.double() + 0.5) / 2.0**32
+    return -torch.log(-torch.log(uniform))
+
+
+class GumbelSampling(LogitsProcessor):
+    """Last processor of a greedy `generate`: adds per-row Gumbel noise, so the argmax is a sample of the
+    processed distribution drawn from the row's own seed."""
+
+    def __init__(self, seeds: list[int], prompt_width: int):
+        self.seeds, self.prompt_width = torch.tensor(seeds, dtype=torch.long), prompt_width
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        noise = gumbel_noise(self.seeds, input_ids.shape[1] - self.prompt_width, scores.shape[-1])
+        return scores + noise.to(scores.device, scores.dtype)
+
+
+def _sample_group(model, requests: list[SamplingRequest], seeds: list[int], stop_token_ids: Sequence[int], pad_token_id: int, pad_to: int) -> list[SampledResponse]:
+    first, real = requests[0], len(requests)
+    requests, seeds = requests + [first] * (MIN_ROWS - real), seeds + [seeds[0]] * (MIN_ROWS - real)  # fillers, dropped below
     device = next(model.parameters()).device
-    width = max(len(r.prompt_ids) for r in requests)
+    width = max(pad_to, *(len(r.prompt_ids) for r in requests))
     input_ids = torch.full((len(requests), width), pad_token_id, dtype=torch.long)
     attention_mask = torch.zeros((len(requests), width), dtype=torch.long)
     for row, request in enumerate(requests):  # left padding: every prompt ends at the same column
@@ -98,14 +153,20 @@ def _sample_group(model, requests: list[SamplingRequest], stop_token_ids: Sequen
     # generate() fills every unset option from model.generation_config (a checkpoint's may carry e.g.
     # top_k=20 or a repetition penalty): a neutral one makes the request's settings the only ones.
     model.generation_config = GenerationConfig()
-    greedy = first.temperature == 0
+    # Sampling is a greedy generate over Gumbel-perturbed logits, after vLLM's temperature, top-k, top-p.
+    processors = LogitsProcessorList()
+    if first.temperature != 0:
+        processors.append(TemperatureLogitsWarper(first.temperature))
+        if first.top_k > 0:
+            processors.append(TopKLogitsWarper(first.top_k))
+        if first.top_p < 1:
+            processors.append(TopPLogitsWarper(first.top_p))
+        processors.append(GumbelSampling(seeds, width))
     out = model.generate(
         input_ids=input_ids.to(device),
         attention_mask=attention_mask.to(device),
-        do_sample=not greedy,
-        temperature=1.0 if greedy else first.temperature,
-        top_p=1.0 if greedy else first.top_p,
-        top_k=0 if greedy or first.top_k <= 0 else first.top_k,  # 0 = off (HF's default would be 50)
+        do_sample=False,
+        logits_processor=processors,
         repetition_penalty=first.repetition_penalty,
         max_new_tokens=max(r.max_tokens for r in requests),
         min_new_tokens=0,
@@ -118,7 +179,7 @@ def _sample_group(model, requests: list[SamplingRequest], stop_token_ids: Sequen
     raw_log_probs = _raw_log_probs(out.logits, new_tokens) if out.logits is not None else None
     is_stop = torch.isin(new_tokens, torch.tensor(stops, dtype=torch.long)) if stops else torch.zeros_like(new_tokens, dtype=torch.bool)
     responses = []
-    for row, request in enumerate(requests):
+    for row, request in enumerate(requests[:real]):
         stop_at = torch.nonzero(is_stop[row, : request.max_tokens])
         length = int(stop_at[0]) + 1 if len(stop_at) else min(request.max_tokens, new_tokens.shape[1])
         responses.append(

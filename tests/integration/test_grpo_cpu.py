@@ -3,13 +3,15 @@ backend, and a control run of verl's own vLLM rollout (vLLM's CPU build) whose w
 (The same checks on verl's vLLM rollout run in test_recipe_cpu.py, inside the headline recipes.)
 
 A tiny student is first taught the answer format with a few plain-SFT steps, then GRPO runs two steps.
-A model this small is rarely right (rewards are mostly 0, so GRPO advantages are mostly 0): a small
-entropy bonus guarantees a gradient, so that the weight sync is tested on changed weights. Asserted:
-every reward equals reward_fns' score of the dumped generated text, parameters changed, the second
-rollout ran on the updated actor weights (`training/rollout_probs_diff_max`), the KL loss against the
-reference model was computed (as in the recipes), a checkpoint with an HF export was written, and no
-shared-memory segment was left in /dev/shm. A control run in which vLLM ignores every weight sync after the
-first (a vLLM plugin installed for that run only) shows that the sync check can fail."""
+A model this small is rarely right, so the reward gives half credit for the answer format and partial
+credit for near misses (reward_fns' game options), and a small entropy bonus guarantees a gradient, so that
+the weight sync is tested on changed weights. Asserted: every reward equals reward_fns' score of the dumped
+generated text, parameters changed, the second rollout ran on the updated actor weights
+(`training/rollout_probs_diff_max`), the KL loss against the reference model was computed (as in the
+recipes), a checkpoint with an HF export was written, and no shared-memory segment was left in /dev/shm.
+A control run in which vLLM ignores every weight sync after the first (a vLLM plugin installed for that run
+only) shows that the sync check can fail. With the hf rollout the same seed gives the same run: every
+per-step metric but timings, the final weights and pass@k; another seed gives other samples and weights."""
 
 import json
 import os
@@ -21,12 +23,15 @@ from safetensors.torch import load_file
 
 from pear_verl.cpu_runtime.shm_guard import segments
 from pear_verl.demo import GAME, KNOBS, grpo_stage, hf_export, sft_stage, split_off_val
+from pear_verl.evaluate import run_eval
+from pear_verl.generate import GenerationSettings
 from pear_verl.rl_data import make_game_data
 from pear_verl.tiny import VLLM_TINY, save_tiny_model
 from reward_fns import compute_score
 
 pytestmark = pytest.mark.integration
 SYNC_TOLERANCE = 1e-3
+REWARD = {"format_weight": 0.5, "partial_credit": True}
 
 # A vLLM general plugin for the control run: the worker extension verl installs in vLLM drops every weight
 # update after the first (the first one replaces vLLM's dummy start-up weights).
@@ -63,10 +68,11 @@ def student(tmp_path_factory):
     return data, model
 
 
-def run_grpo(run: Path, student, rollout: str) -> tuple[Path, list[dict]]:
+def run_grpo(run: Path, student, rollout: str, seed: int = 0) -> tuple[Path, list[dict]]:
     data, model = student
     before = segments()
-    export = grpo_stage(run, model, data, steps=2, rollout=rollout, extra=[
+    export = grpo_stage(run, model, data, steps=2, rollout=rollout, seed=seed, extra=[
+        *[f"+reward.custom_reward_function.reward_kwargs.{k}={v}" for k, v in REWARD.items()],
         f"trainer.rollout_data_dir={run / 'rollouts'}", "actor_rollout_ref.rollout.calculate_log_probs=True",
         "actor_rollout_ref.actor.entropy_coeff=0.01", "actor_rollout_ref.rollout.max_num_batched_tokens=1024",
         "actor_rollout_ref.actor.use_kl_loss=True", "actor_rollout_ref.actor.kl_loss_coef=0.001",  # as the recipes: a reference model
@@ -79,9 +85,14 @@ def run_grpo(run: Path, student, rollout: str) -> tuple[Path, list[dict]]:
     return export, metrics
 
 
-def test_grpo_two_steps_on_cpu_with_the_hf_rollout(tmp_path, student):
-    run = tmp_path / "grpo"
-    export, metrics = run_grpo(run, student, "hf")
+@pytest.fixture(scope="module")
+def hf_run(tmp_path_factory, student):
+    run = tmp_path_factory.mktemp("hf") / "grpo"
+    return (run, *run_grpo(run, student, "hf"))
+
+
+def test_grpo_two_steps_on_cpu_with_the_hf_rollout(hf_run, student):
+    run, export, metrics = hf_run
 
     # Checkpoint written, with an HF export of the trained actor.
     assert (run / "ckpt" / "latest_checkpointed_iteration.txt").read_text().strip() == "2"
@@ -90,7 +101,7 @@ def test_grpo_two_steps_on_cpu_with_the_hf_rollout(tmp_path, student):
     rows = [json.loads(line) for step in (1, 2) for line in (run / "rollouts" / f"{step}.jsonl").read_text().splitlines()]
     assert len(rows) == 2 * 16 * 4
     for row in rows:
-        assert row["score"] == compute_score(f"game/{GAME}", row["output"], row["gts"])["score"]
+        assert row["score"] == compute_score(f"game/{GAME}", row["output"], row["gts"], **REWARD)["score"]
     assert sum(bool(row["output"]) for row in rows) >= len(rows) // 2  # a tiny student may stop at once, not mostly
     # The second rollout ran on the weights after the first update (synced to the rollout engine): its
     # log-probs match the updated actor's.
@@ -101,6 +112,33 @@ def test_grpo_two_steps_on_cpu_with_the_hf_rollout(tmp_path, student):
     before, after = weights(student[1]), weights(export)
     assert before.keys() == after.keys()
     assert any(not torch.equal(before[k], after[k]) for k in before)
+
+
+def differences(first: list[dict], second: list[dict]) -> list[tuple]:
+    """(step, key, first, second) of every logged metric but timings that differs between two runs."""
+    untimed = lambda m: {k: v for k, v in m["data"].items() if not k.startswith(("timing", "perf/", "actor/perf/"))}  # noqa: E731
+    return [(a["step"], k, untimed(a).get(k), untimed(b).get(k)) for a, b in zip(first, second, strict=True)
+            for k in sorted(untimed(a).keys() | untimed(b).keys()) if untimed(a).get(k) != untimed(b).get(k)]
+
+
+def pass_at_k(export: Path, data: Path, out: Path) -> dict:
+    settings = GenerationSettings(str(export), n=4, temperature=1.0, max_new_tokens=24, seed=0)
+    return run_eval(str(export), {GAME: str(data / "test.parquet")}, settings, [1, 4], str(out))["benchmarks"]
+
+
+def test_the_same_seed_gives_the_same_run(hf_run, student, tmp_path):
+    run, export, metrics = hf_run
+    again_export, again = run_grpo(tmp_path / "again", student, "hf")
+    assert differences(metrics, again) == []  # rewards, lengths, losses, grad norms, rollout/actor log-prob checks
+    assert len({m["data"]["critic/score/mean"] for m in metrics} | {0.0}) > 1  # the rewards say something
+    first, second = weights(export), weights(again_export)
+    assert all(torch.equal(first[k], second[k]) for k in first)
+    assert pass_at_k(again_export, student[0], tmp_path / "eval_again") == pass_at_k(export, student[0], tmp_path / "eval")
+    other_export, _ = run_grpo(tmp_path / "seed1", student, "hf", seed=1)
+    outputs = lambda folder: sorted(json.loads(line)["output"] for line in (folder / "rollouts" / "1.jsonl").read_text().splitlines())  # noqa: E731
+    assert outputs(tmp_path / "seed1") != outputs(run) and outputs(tmp_path / "again") == outputs(run)
+    other = weights(other_export)
+    assert any(not torch.equal(first[k], other[k]) for k in first)
 
 
 def test_sync_check_fails_when_vllm_skips_syncs(tmp_path, student, monkeypatch):

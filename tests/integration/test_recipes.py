@@ -114,3 +114,12 @@ def test_every_bad_value_is_reported_in_one_pass(tmp_path):
                      "DUMP_ROLLOUTS='yes'", "DEVICE='gpu'", "stage sft: pear.enable='no'", "EVAL_K: pass@128 needs k <= EVAL_N=64"):
         assert expected in proc.stderr, (expected, proc.stderr[-4000:])
     assert "Traceback" not in proc.stderr
+
+
+def test_a_worker_node_plans_only_the_sft_stage(tmp_path):
+    proc = dry_run("qwen3_pear.sh", tmp_path, NNODES="2", NODE_RANK="1", STAGES="sft")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    planned = [line.split("[dry-run] ")[1].split(":")[0] for line in proc.stderr.splitlines() if "[dry-run] " in line]
+    assert planned == ["sft"] and "trainer.nnodes=2" in proc.stderr
+    refused = dry_run("qwen3_pear.sh", tmp_path, NNODES="2", NODE_RANK="1")
+    assert refused.returncode != 0 and "a worker node runs only the SFT stage; set STAGES=sft" in refused.stderr

@@ -20,6 +20,16 @@ def same_step(a: dict, b: dict, rel: float = 1e-5) -> list[str]:
     return [key for key in COMPARED if a[key] != pytest.approx(b[key], rel=rel)]
 
 
+def run_leaky(run, name, *args, **kw):
+    """`run` with tests/leaky_attention.py's attention, which ignores packing (the trainer process imports it
+    on `import verl`)."""
+    root = str(Path(__file__).resolve().parents[2])
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("VERL_USE_EXTERNAL_MODULES", "tests.leaky_attention")
+        env.setenv("PYTHONPATH", os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
+        return run(name, *args, "+model.override_config.attn_implementation=leaky_sdpa", **kw)
+
+
 def test_packed_sequences_match_the_padded_path_and_a_leaky_attention_does_not(tiny_models, teacher_scored, tmp_path):
     """verl's GPU default `model.use_remove_padding=True` packs a micro-batch into one row; on CPU, sdpa then masks
     attention per sequence. Same step-1 loss and gradient norm as the padded path; an attention that leaks across
@@ -28,11 +38,7 @@ def test_packed_sequences_match_the_padded_path_and_a_leaky_attention_does_not(t
     padded = run("padded", "model.use_remove_padding=False")
     packed = run("packed", "model.use_remove_padding=True")
     assert same_step(packed, padded) == []
-    root = str(Path(__file__).resolve().parents[2])
-    with pytest.MonkeyPatch.context() as env:  # the trainer process imports the control on `import verl`
-        env.setenv("VERL_USE_EXTERNAL_MODULES", "tests.leaky_attention")
-        env.setenv("PYTHONPATH", os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
-        leaky = run("leaky", "model.use_remove_padding=True", "+model.override_config.attn_implementation=leaky_sdpa")
+    leaky = run_leaky(run, "leaky", "model.use_remove_padding=True")
     assert "pear/base_loss" in same_step(leaky, padded)  # the check fails on the control
 
 
@@ -49,3 +55,17 @@ def test_self_normalised_weights_do_not_depend_on_the_layout(tiny_models, teache
     want = offline_step1(tiny_models["student"], teacher_scored, **SEQUENCE)
     assert small["train/loss"] == pytest.approx(want["train/loss"] / want["pear/weight_mean"], rel=2e-4)
     assert small["pear/ess"] == pytest.approx(want["pear/ess"], rel=2e-4) and small["pear/ess"] < 0.99
+
+
+def test_ulysses_sequence_parallel_matches_one_process(tiny_models, teacher_scored, tmp_path):
+    """verl's Ulysses sequence parallelism (2 ranks split each packed micro-batch; on CPU the all-to-alls run over
+    gloo inside pear_verl.cpu_runtime.ulysses_attention): the PEAR loss sees whole gathered sequences, so step 1
+    equals one process without it; an attention without the all-to-alls (each rank within its own slice) does not."""
+    run = lambda name, *args, **kw: checked(run_sft(tmp_path / name, tiny_models["student"], teacher_scored, *args, **kw))[0]  # noqa: E731
+    one = run("one", "model.use_remove_padding=True")
+    sp = run("sp", "model.use_remove_padding=True", "engine.ulysses_sequence_parallel_size=2", nproc=2)
+    # Loss and PEAR metrics to 1e-5 (measured ~1e-7); the gradient norm to 1e-4 (measured 5e-5 relative: the
+    # backward of gloo's all-gather runs as scatters, summed in another order than one process's attention).
+    assert same_step(sp, one) in ([], ["train/grad_norm"]) and same_step(sp, one, rel=1e-4) == []
+    sliced = run_leaky(run, "sliced", "model.use_remove_padding=True", "engine.ulysses_sequence_parallel_size=2", nproc=2)
+    assert "pear/base_loss" in same_step(sliced, one)  # the check fails when attention ignores the other slices

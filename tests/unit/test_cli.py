@@ -82,7 +82,7 @@ EVAL = ["eval", "--model", "org/model", "--data", "a=x.parquet", "--out", "o"]
         (EVAL + ["--k", "0"], "--k 0: pass@k needs 1 <= k <= --n"),
         (EVAL + ["--n", "0", "--k", "1"], "--n=0: must be >= 1"),
         (EVAL + ["--temperature", "-1"], "--temperature=-1.0: must be > 0"),
-        (EVAL + ["--data", "a=y.parquet"], "--data: benchmark name(s) given twice: ['a']"),
+        (EVAL + ["--benchmark", "a=y.parquet"], "--benchmark: name(s) given twice: ['a']"),
     ],
 )
 def test_user_mistakes_are_one_line_errors(tmp_path, time_limit, argv, expected):

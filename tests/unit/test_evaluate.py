@@ -7,7 +7,8 @@ from math import comb
 import pandas as pd
 import pytest
 
-from pear_verl.evaluate import compare, evaluate_benchmark, pass_at_k, run_eval
+from pear_verl.compare import compare
+from pear_verl.evaluate import evaluate_benchmark, pass_at_k, run_eval
 from pear_verl.generate import GenerationSettings
 from pear_verl.rl_data import make_game_data
 from pear_verl.sampled import Sample
@@ -64,7 +65,7 @@ def test_eval_and_compare_end_to_end(tiny_models, tmp_path):
     a = run_eval(tiny_models["teacher"], data, settings, [1, 2], str(tmp_path / "a"))
     b = run_eval(tiny_models["teacher"], data, settings, [1, 2], str(tmp_path / "b"))
     assert a["benchmarks"] == b["benchmarks"]  # seeded
-    table = compare({"sft": str(tmp_path / "a"), "pear": str(tmp_path / "b")}, str(tmp_path / "cmp"))
+    table = compare({"sft": [str(tmp_path / "a")], "pear": [str(tmp_path / "b")]}, str(tmp_path / "cmp"))
     assert "| countdown | pass@2 |" in table
     assert (tmp_path / "cmp" / "compare.png").read_bytes()[:4] == b"\x89PNG"
     assert (tmp_path / "a" / "results.md").read_text().count("countdown") == 1

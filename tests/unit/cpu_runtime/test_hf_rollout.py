@@ -87,3 +87,32 @@ def test_verl_resolves_the_hf_backend():
 
     assert get_rollout_replica_class("hf") is HFReplica
     assert get_rollout_class("hf", "async") is HFServerAdapter
+
+
+SAMPLED = {"temperature": 1.0, "top_p": 1.0, "top_k": -1, "repetition_penalty": 1.0, "logprobs": True}
+
+
+def test_stable_request_ids_give_the_same_samples_whatever_the_arrival(tiny_models):
+    """verl's `det-<index>` ids (rollout.full_determinism): same responses in any order and batching."""
+    def serve(order, max_num_seqs):
+        config = RolloutConfig(name="hf", prompt_length=32, response_length=6, dtype="float32", tensor_model_parallel_size=1,
+                               max_num_seqs=max_num_seqs, seed=7)
+        server = HFRolloutServer(config, HFModelConfig(path=tiny_models["student"]), replica_rank=0, node_rank=0)
+
+        async def run():
+            return await asyncio.gather(*[server.generate(PROMPTS[i % 5], dict(SAMPLED), request_id=f"det-{i}") for i in order])
+
+        return {i: (o.token_ids, o.log_probs) for i, o in zip(order, asyncio.run(run()))}
+
+    first = serve(list(range(10)), 10)
+    assert serve([3, 9, 0, 5, 1, 7, 2, 8, 4, 6], 3) == first
+    assert first[0] != first[5]  # the same prompt under another id is another sample
+
+
+def test_other_request_ids_draw_seeds_in_arrival_order(server):
+    request = SamplingRequest(prompt_ids=(1, 2), max_tokens=3)
+    seeds = [server.request_seed(str(i), request) for i in range(3)]
+    assert len(set(seeds)) == 3
+    again = [server.request_seed("x", request) for _ in range(3)]
+    assert again != seeds
+    assert server.request_seed("x", SamplingRequest(prompt_ids=(1, 2), max_tokens=3, seed=99)) == 99  # vLLM's per-request seed
