@@ -37,7 +37,7 @@ from pear_verl.data import BEHAVIOR_KEY, parse_thinking
 from pear_verl.io import atomic_path, read_json_metadata, write_table_atomic
 from pear_verl.provenance import check_record, parts_folder, record_of, refuse_outputs_equal_to_inputs
 from pear_verl.sampled import Sample, check_lengths, compare_log_probs, sampling_processors
-from pear_verl.parallel import add_arguments as add_worker_arguments, check_workers, cluster, crash_point, run_tasks, split
+from pear_verl.parallel import add_arguments as add_worker_arguments, check_workers, cluster, crash_point, layout_free, run_tasks, split
 from pear_verl.score import DEFAULT_DATA_CONFIG, ScoreSettings, add_data_argument, score_parallel, score_shard
 from pear_verl.scoring import DTYPES, SamplingDistribution, resolve_dtype, torch_dtype
 from pear_verl.rl_data import parse_knobs
@@ -235,7 +235,7 @@ def generate(prompts_path: str, out: str | Path, s: GenerationSettings, tokenize
     s = replace(s, dtype=resolve_dtype(s.model, s.dtype))  # recorded as used, not "auto"
     data_config = {**DEFAULT_DATA_CONFIG, **(data_config or {})}
     scoring = rescoring_settings(s, tokenizer, data_config)
-    record = record_of({**asdict(s), "tokenizer": scoring.tokenizer, "data_config": data_config, "chunk_prompts": chunk_prompts}, [prompts_path])
+    record = record_of({**layout_free(asdict(s)), "tokenizer": scoring.tokenizer, "data_config": data_config, "chunk_prompts": chunk_prompts}, [prompts_path])
     if out.exists() and not force:
         check_record(out, read_generation_metadata(out).get("record", {}), record)
         print(f"[skip] {out} exists, made with the same settings and inputs")

@@ -34,6 +34,12 @@ MAX_RETRIES = 3
 LOCAL_OBJECT_STORE_BYTES = 200 << 20
 
 
+def layout_free(settings: dict) -> dict:
+    """Settings without the engine layout (GPUs per engine), which does not change what is computed: a
+    job resumed on another layout reuses its chunks, and records stay those of earlier versions."""
+    return {k: v for k, v in settings.items() if k != "tensor_parallel_size"}
+
+
 def add_arguments(parser: argparse.ArgumentParser, tensor_parallel: bool = True) -> None:
     parser.add_argument("--workers", type=int, default=1,
                         help="data-parallel engines on Ray, each on its own GPU(s) (Ray sets CUDA_VISIBLE_DEVICES) or CPU; "

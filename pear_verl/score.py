@@ -32,7 +32,7 @@ from tqdm import tqdm
 
 from pear_verl.data import BEHAVIOR_KEY, FINGERPRINT_KEY, BehaviorDataError, PearSFTDataset, raise_row_errors, tokenization_fingerprint
 from pear_verl.io import atomic_path, read_json_metadata, write_table_atomic
-from pear_verl.parallel import add_arguments as add_worker_arguments, check_workers, crash_point, run_tasks
+from pear_verl.parallel import add_arguments as add_worker_arguments, check_workers, crash_point, layout_free, run_tasks
 from pear_verl.provenance import check_record, parts_folder, record_of, refuse_outputs_equal_to_inputs
 from pear_verl.rl_data import parse_knobs
 from pear_verl.scoring import DTYPES, OutsideSupport, SamplingDistribution, TokenSequence, make_scorer, resolve_dtype
@@ -177,7 +177,7 @@ def _record(in_paths: list[str], settings: ScoreSettings) -> tuple[ScoreSettings
     """Settings as used ("auto" dtype resolved), the data config, and the provenance record of a scoring job."""
     settings = replace(settings, dtype=resolve_dtype(settings.model, settings.dtype))
     data_config = {**DEFAULT_DATA_CONFIG, **settings.data_config, "behavior_log_probs_key": None}
-    return settings, data_config, record_of({**asdict(settings), "data_config": data_config}, in_paths)
+    return settings, data_config, record_of({**layout_free(asdict(settings)), "data_config": data_config}, in_paths)
 
 
 def _finished(target: Path, record: dict, force: bool) -> bool:

@@ -43,3 +43,10 @@ def test_score_refuses_workers_with_a_hand_shard(tmp_path):
     for command in (["generate", "p.parquet", "--model", "m", "--out", "o"], ["eval", "--model", "m", "--data", "a=b", "--out", "o"]):
         parsed = build_parser().parse_args(command + ["--workers", "3", "--ray-address", "auto", "--tensor-parallel-size", "2"])
         assert (parsed.workers, parsed.ray_address, parsed.tensor_parallel_size) == (3, "auto", 2)
+
+
+def test_engine_layout_is_not_part_of_a_record(tiny_models, raw_parquet):
+    from pear_verl.score import ScoreSettings, _record
+
+    records = [_record([raw_parquet], ScoreSettings(tiny_models["teacher"], tiny_models["teacher"], tensor_parallel_size=tp))[2] for tp in (1, 4)]
+    assert records[0] == records[1] and "tensor_parallel_size" not in records[0]["settings"]  # a resume on other GPUs reuses chunks
