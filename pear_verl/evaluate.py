@@ -6,7 +6,8 @@ pass@k = 1 − C(n−c, k) / C(n, k), computed in the numerically stable product
 checked by `reward_fns.compute_score`, the same checker GRPO trains against.
 
 Benchmarks are local verl RL parquet files (`pear-verl math make` for AIME/MATH-500 JSONL, `pear-verl
-games make` test splits). Sampling: vLLM on GPU (`--backend vllm`), HF `generate` on CPU; seeded.
+games make` test splits). Sampling: vLLM on GPU (`--backend vllm`), HF `generate` on CPU; seeded per chunk
+of problems, so `--workers N` (N Ray workers, `pear_verl.parallel`) gives the counts of one worker.
 
 Run:
     pear-verl eval --model CKPT --benchmark aime24=data/aime24.parquet --benchmark countdown=data/cd/test.parquet \
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import replace
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 from tqdm import tqdm
@@ -26,6 +28,7 @@ from tqdm import tqdm
 from pear_verl import checks
 from pear_verl.generate import GenerationSettings, make_generator, read_prompts
 from pear_verl.io import atomic_path, require_file, write_json_atomic
+from pear_verl.parallel import add_arguments as add_worker_arguments, check_workers, crash_point, run_tasks, split
 from pear_verl.scoring import DTYPES, resolve_dtype
 from reward_fns import compute_score
 
@@ -39,15 +42,24 @@ def pass_at_k(n: int, c: int, k: int) -> float:
     return float(1.0 - np.prod(1.0 - k / np.arange(n - c + 1, n + 1)))
 
 
-def evaluate_benchmark(generator, path: str, settings: GenerationSettings, ks: list[int], chunk: int = 16) -> dict:
+CHUNK = 16  # problems per seeded chunk: the seed of a chunk depends only on its first row, not on the worker
+
+
+def count_correct(generator, frame, settings: GenerationSettings, start: int, chunk: int = CHUNK) -> list[int]:
+    """Correct responses (of n) for each problem of the chunk starting at row `start`."""
+    rows = frame.iloc[start : start + chunk]
+    samples = generator.sample(list(rows["prompt"]), settings, seed=settings.seed * 1_000_003 + start)
+    return [sum(compute_score(row.data_source, r.text, row.reward_model["ground_truth"])["acc"] == 1.0 for r in responses)
+            for row, responses in zip(rows.itertuples(index=False), samples)]
+
+
+def evaluate_benchmark(generator, path: str, settings: GenerationSettings, ks: list[int], chunk: int = CHUNK) -> dict:
     frame = read_prompts(path)
-    correct = []
-    for start in tqdm(range(0, len(frame), chunk), desc=f"eval {Path(path).name}"):
-        rows = frame.iloc[start : start + chunk]
-        samples = generator.sample(list(rows["prompt"]), settings, seed=settings.seed * 1_000_003 + start)
-        for row, responses in zip(rows.itertuples(index=False), samples):
-            truth = row.reward_model["ground_truth"]
-            correct.append(sum(compute_score(row.data_source, r.text, truth)["acc"] == 1.0 for r in responses))
+    correct = [c for start in tqdm(range(0, len(frame), chunk), desc=f"eval {Path(path).name}") for c in count_correct(generator, frame, settings, start, chunk)]
+    return summarise(path, correct, settings, ks)
+
+
+def summarise(path: str, correct: list[int], settings: GenerationSettings, ks: list[int]) -> dict:
     n = settings.n
     return {
         "file": str(path),
@@ -87,13 +99,42 @@ def benchmarks(pairs: list[str]) -> dict[str, str]:
     return named
 
 
-def run_eval(model: str, data: dict[str, str], settings: GenerationSettings, ks: list[int], out_dir: str) -> dict:
+def _eval_shard(settings: GenerationSettings, chunks: list[tuple[str, int]]) -> list[list[int]]:
+    """One Ray worker's share of `eval`: (benchmark file, first row) chunks, on its own engine."""
+    generator = make_generator(settings)
+    frames = {path: read_prompts(path) for path in {path for path, _ in chunks}}
+    counts = []
+    for path, start in chunks:
+        counts.append(count_correct(generator, frames[path], settings, start))
+        crash_point()  # test only: a worker dying here has its whole shard redone (eval keeps no parts)
+    if hasattr(generator, "close"):
+        generator.close()
+    return counts
+
+
+def evaluate_parallel(data: dict[str, str], settings: GenerationSettings, ks: list[int], workers: int, address: Optional[str] = None) -> dict:
+    """Every benchmark's chunks split over `workers` Ray workers (`pear_verl.parallel`), gathered in order:
+    chunk seeds depend on the row only, so the counts are those of one worker."""
+    chunks = [(path, start) for path in data.values() for start in range(0, len(read_prompts(path)), CHUNK)]
+    shards = [group for group in split(chunks, min(workers, len(chunks))) if group]
+    counts = dict(zip(chunks, (c for shard in run_tasks(_eval_shard, [(settings, group) for group in shards], settings.tensor_parallel_size, address)
+                               for c in shard)))
+    return {name: summarise(path, [c for (p, _), cs in counts.items() if p == path for c in cs], settings, ks) for name, path in data.items()}
+
+
+def run_eval(model: str, data: dict[str, str], settings: GenerationSettings, ks: list[int], out_dir: str, workers: int = 1,
+             ray_address: Optional[str] = None) -> dict:
     check_eval_settings(settings, ks)
+    check_workers(workers, settings.tensor_parallel_size)
     for path in data.values():
         require_file(path)
+        read_prompts(path)  # every file's rows checked before any model loads
     settings = replace(settings, dtype=resolve_dtype(model, settings.dtype))  # recorded as used, not "auto"
-    generator = make_generator(settings)
-    results = {name: evaluate_benchmark(generator, path, settings, ks) for name, path in data.items()}
+    if workers > 1:
+        results = evaluate_parallel(data, settings, ks, workers, ray_address)
+    else:
+        generator = make_generator(settings)
+        results = {name: evaluate_benchmark(generator, path, settings, ks) for name, path in data.items()}
     out = Path(out_dir)
     payload = {"model": model, "settings": vars(settings), "benchmarks": results}
     write_json_atomic(payload, out / "results.json")
@@ -128,9 +169,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     ev.add_argument("--dtype", default="auto", choices=DTYPES, help="model dtype (auto: the checkpoint's)")
     ev.add_argument("--enforce-eager", action="store_true", help="vLLM: skip compilation and CUDA graphs")
     ev.add_argument("--out", required=True, help="output folder (results.json, results.md)")
+    add_worker_arguments(ev)
     settings = lambda a: GenerationSettings(  # noqa: E731
         a.model, n=a.n, temperature=a.temperature, top_p=a.top_p, max_new_tokens=a.max_new_tokens, seed=a.seed, backend=a.backend,
-        dtype=a.dtype, enforce_eager=a.enforce_eager,
+        dtype=a.dtype, enforce_eager=a.enforce_eager, tensor_parallel_size=a.tensor_parallel_size,
     )
-    ev.set_defaults(func=lambda a: run_eval(a.model, benchmarks(a.data), settings(a), a.k, a.out),
-                    check=lambda a: (benchmarks(a.data), check_eval_settings(settings(a), a.k)))
+    ev.set_defaults(func=lambda a: run_eval(a.model, benchmarks(a.data), settings(a), a.k, a.out, a.workers, a.ray_address),
+                    check=lambda a: (benchmarks(a.data), check_eval_settings(settings(a), a.k), check_workers(a.workers, a.tensor_parallel_size)))

@@ -9,7 +9,9 @@ temperature (`pear_verl.score`), PEAR.md's safe default (`rescoring_settings` sa
 the keep policy are stored in the parquet metadata (`pear_verl.generation`) so the run is reproducible.
 
 Resumable: prompts are processed in chunks, each written atomically under `OUT.gen-parts/`, each
-seeded from (seed, first prompt index), so a resumed run writes the same file as an uninterrupted one.
+seeded from (seed, first prompt index), so a resumed run writes the same file as an uninterrupted one,
+and `--workers N` (N Ray workers, each sampling contiguous chunks and rescoring one shard on its own
+device: `pear_verl.parallel`) writes the same file as one worker.
 
 Run: pear-verl generate data/countdown/train.parquet --model TEACHER --out sft.parquet --n 8 \
          --temperature 0.7 --keep correct --max-per-prompt 2 [--backend vllm]
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Optional
@@ -34,7 +37,8 @@ from pear_verl.data import BEHAVIOR_KEY, parse_thinking
 from pear_verl.io import atomic_path, read_json_metadata, write_table_atomic
 from pear_verl.provenance import check_record, parts_folder, record_of, refuse_outputs_equal_to_inputs
 from pear_verl.sampled import Sample, check_lengths, compare_log_probs, sampling_processors
-from pear_verl.score import DEFAULT_DATA_CONFIG, ScoreSettings, add_data_argument, score_shard
+from pear_verl.parallel import add_arguments as add_worker_arguments, check_workers, cluster, crash_point, layout_free, run_tasks, split
+from pear_verl.score import DEFAULT_DATA_CONFIG, ScoreSettings, add_data_argument, score_parallel, score_shard
 from pear_verl.scoring import DTYPES, SamplingDistribution, resolve_dtype, torch_dtype
 from pear_verl.rl_data import parse_knobs
 from reward_fns import compute_score
@@ -57,6 +61,7 @@ class GenerationSettings:
     backend: str = "hf"
     dtype: str = "auto"  # model dtype for sampling and rescoring; auto = the checkpoint's own
     enforce_eager: bool = False  # vLLM: skip compilation and CUDA graphs (faster start for small jobs)
+    tensor_parallel_size: int = 1  # vLLM: GPUs per engine
 
 
 def select(scores: list[float], keep: str, max_per_prompt: Optional[int]) -> list[int]:
@@ -125,7 +130,7 @@ def make_generator(s: GenerationSettings):
     if s.backend == "vllm":
         from pear_verl.vllm_backend import VLLMGenerator
 
-        return VLLMGenerator(s.model, s.dtype, s.enforce_eager)
+        return VLLMGenerator(s.model, s.dtype, s.enforce_eager, tensor_parallel_size=s.tensor_parallel_size)
     return HFGenerator(s.model, s.dtype)
 
 
@@ -136,7 +141,7 @@ def rescoring_settings(s: GenerationSettings, tokenizer: Optional[str], data_con
     for any other sampling settings HF rescores them, after the vLLM engine is shut down."""
     settings = ScoreSettings(s.model, tokenizer or s.model, backend="hf", dtype=s.dtype, temperature=s.temperature,
                              top_k=s.top_k, top_p=None if s.top_p >= 1 else s.top_p, data_config=dict(data_config or {}),
-                             enforce_eager=s.enforce_eager)
+                             enforce_eager=s.enforce_eager, tensor_parallel_size=s.tensor_parallel_size)
     if s.backend == "vllm" and settings.distribution.is_plain:  # .distribution also validates τ, top-k, top-p
         settings = replace(settings, backend="vllm")
     return settings
@@ -151,6 +156,8 @@ def settings_errors(s: GenerationSettings) -> None:
         raise ValueError(f"--max-per-prompt must be >= 1, got {s.max_per_prompt}")
     if s.backend not in ("hf", "vllm"):
         raise ValueError(f"--backend must be hf or vllm, got {s.backend!r}")
+    if s.backend == "hf" and s.tensor_parallel_size != 1:
+        raise ValueError("--tensor-parallel-size is a vLLM setting: the hf backend runs one device per worker")
     SamplingDistribution(s.temperature, s.top_k, s.top_p)  # τ > 0, top-k >= 1, top-p in (0, 1]
 
 
@@ -190,20 +197,45 @@ def sample_chunk(generator, chunk: pd.DataFrame, start: int, s: GenerationSettin
 OUTPUT_COLUMNS = ["messages", "response_ids", "data_source", "reward", "prompt_index", "sample_index"]
 
 
+def sample_chunks(frame: pd.DataFrame, parts: Path, s: GenerationSettings, starts: list[int], chunk_prompts: int, chat_kwargs: dict,
+                  generator=None, progress: bool = True):
+    """Sample the chunks starting at `starts` not yet in `parts`, each written atomically; returns the
+    generator (built only if a chunk needed it), so that rescoring can reuse a vLLM engine."""
+    for start in tqdm(starts, desc="generating", unit="chunk", disable=not progress):
+        part = parts / f"{start:010d}.parquet"
+        if part.exists():
+            continue
+        generator = generator or make_generator(s)
+        with atomic_path(part) as tmp:
+            sample_chunk(generator, frame.iloc[start : start + chunk_prompts], start, s, chat_kwargs).to_parquet(tmp, index=False)
+        crash_point()
+    return generator
+
+
+def _sample_shard(prompts_path: str, parts: Path, s: GenerationSettings, starts: list[int], chunk_prompts: int, chat_kwargs: dict) -> int:
+    """One Ray worker's share of `generate`: its contiguous chunks, on its own engine."""
+    generator = sample_chunks(read_prompts(prompts_path), parts, s, starts, chunk_prompts, chat_kwargs, progress=False)
+    if generator is not None and hasattr(generator, "close"):
+        generator.close()
+    return len(starts)
+
+
 def generate(prompts_path: str, out: str | Path, s: GenerationSettings, tokenizer: Optional[str] = None, chunk_prompts: int = 64,
-             data_config: Optional[dict] = None, force: bool = False) -> Path:
+             data_config: Optional[dict] = None, force: bool = False, workers: int = 1, ray_address: Optional[str] = None) -> Path:
     """Sample, verify, keep, then rescore; returns the final SFT parquet (with behaviour log-probs).
 
     `data_config`: the SFT stage's `data.*` settings; rescoring tokenises with them, and every prompt plus
-    `max_new_tokens` must fit its `max_length`, checked before any sampling."""
+    `max_new_tokens` must fit its `max_length`, checked before any sampling. `workers > 1`: sampling and
+    rescoring are split over that many Ray workers (`pear_verl.parallel`); the file is the same."""
     out = Path(out)
     refuse_outputs_equal_to_inputs([out], [prompts_path])
     frame = read_prompts(prompts_path)
     settings_errors(s)
+    check_workers(workers, s.tensor_parallel_size)
     s = replace(s, dtype=resolve_dtype(s.model, s.dtype))  # recorded as used, not "auto"
     data_config = {**DEFAULT_DATA_CONFIG, **(data_config or {})}
     scoring = rescoring_settings(s, tokenizer, data_config)
-    record = record_of({**asdict(s), "tokenizer": scoring.tokenizer, "data_config": data_config, "chunk_prompts": chunk_prompts}, [prompts_path])
+    record = record_of({**layout_free(asdict(s)), "tokenizer": scoring.tokenizer, "data_config": data_config, "chunk_prompts": chunk_prompts}, [prompts_path])
     if out.exists() and not force:
         check_record(out, read_generation_metadata(out).get("record", {}), record)
         print(f"[skip] {out} exists, made with the same settings and inputs")
@@ -211,14 +243,22 @@ def generate(prompts_path: str, out: str | Path, s: GenerationSettings, tokenize
     check_lengths(prompt_lengths(frame, scoring.tokenizer, data_config), s.max_new_tokens, data_config, prompts_path)
     parts = parts_folder(out.with_name(out.name + ".gen-parts"), record, force)
     chat_kwargs = chat_template_kwargs(data_config)
+    with cluster(workers, ray_address) if workers > 1 else nullcontext():  # one Ray cluster for sampling and rescoring
+        return _sample_and_score(prompts_path, frame, out, s, scoring, record, parts, chunk_prompts, chat_kwargs, force, workers, ray_address)
+
+
+def _sample_and_score(prompts_path: str, frame: pd.DataFrame, out: Path, s: GenerationSettings, scoring: ScoreSettings, record: dict,
+                      parts: Path, chunk_prompts: int, chat_kwargs: dict, force: bool, workers: int, ray_address: Optional[str]) -> Path:
+    """`generate` once its inputs are checked: sample the missing chunks, gather, rescore, write."""
+    starts = list(range(0, len(frame), chunk_prompts))
     generator = None
-    for start in tqdm(range(0, len(frame), chunk_prompts), desc="generating", unit="chunk"):
-        part = parts / f"{start:010d}.parquet"
-        if part.exists():
-            continue
-        generator = generator or make_generator(s)
-        with atomic_path(part) as tmp:
-            sample_chunk(generator, frame.iloc[start : start + chunk_prompts], start, s, chat_kwargs).to_parquet(tmp, index=False)
+    if workers == 1:
+        generator = sample_chunks(frame, parts, s, starts, chunk_prompts, chat_kwargs)
+    else:
+        todo = [start for start in starts if not (parts / f"{start:010d}.parquet").exists()]
+        shards = [group for group in split(todo, min(workers, len(todo))) if group] if todo else []
+        if shards:
+            run_tasks(_sample_shard, [(prompts_path, parts, s, group, chunk_prompts, chat_kwargs) for group in shards], s.tensor_parallel_size, ray_address)
     kept = pd.concat([pd.read_parquet(p) for p in sorted(parts.glob("*.parquet"))], ignore_index=True)
     if kept.empty:
         raise ValueError("no response was kept: try --keep all, more samples (--n) or a stronger teacher")
@@ -237,7 +277,11 @@ def generate(prompts_path: str, out: str | Path, s: GenerationSettings, tokenize
             generator.close()
     generator = None  # an HF sampling model is released before the scoring one loads
     try:
-        scored = score_shard([str(unscored)], unscored.with_name(out.stem + ".scored.parquet"), scoring, scorer=scorer, force=force)
+        scored_path = unscored.with_name(out.stem + ".scored.parquet")
+        if workers > 1:
+            scored = score_parallel([str(unscored)], scored_path, scoring, workers, force=force, address=ray_address)
+        else:
+            scored = score_shard([str(unscored)], scored_path, scoring, scorer=scorer, force=force)
     finally:
         if scorer is not None:
             scorer.close()
@@ -284,7 +328,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     gen.add_argument("--enforce-eager", action="store_true", help="vLLM: skip compilation and CUDA graphs")
     gen.add_argument("--chunk-prompts", type=int, default=64, help="prompts per resumable chunk")
     add_data_argument(gen)
+    add_worker_arguments(gen)
     gen.add_argument("--force", action="store_true", help="redo an existing output or parts made with other settings or inputs")
     gen.set_defaults(func=lambda a: generate(a.prompts, a.out, GenerationSettings(
         a.model, a.n, a.temperature, a.top_p, a.top_k, a.max_new_tokens, a.seed, a.keep, a.max_per_prompt, a.backend, a.dtype, a.enforce_eager,
-    ), a.tokenizer, a.chunk_prompts, parse_knobs(a.data_settings), a.force))
+        a.tensor_parallel_size,
+    ), a.tokenizer, a.chunk_prompts, parse_knobs(a.data_settings), a.force, a.workers, a.ray_address),
+        check=lambda a: check_workers(a.workers, a.tensor_parallel_size))

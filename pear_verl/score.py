@@ -4,9 +4,10 @@ Why: PEAR needs log π_β of every trainable token, for the tokens the trainer w
 tokenised by `PearSFTDataset` itself (verl's `MultiTurnSFTDataset`), and the output carries the columns
 that dataset validates: `behavior_log_probs` and `behavior_fingerprint`.
 
-At scale: `--shard i/n` scores a contiguous slice of rows (one job per GPU or node); `pear-verl
-score-merge OUT --shards n` concatenates the shard files in row order, so shard+merge gives the same
-file as one run. Work is done in chunks of rows, each written atomically under `OUT.parts/`; a killed
+At scale: `--workers N` scores N contiguous slices on N Ray workers, one device each, and merges them
+(`pear_verl.parallel`). By hand, `--shard i/n` scores one slice (pin its device with CUDA_VISIBLE_DEVICES)
+and `pear-verl score-merge OUT --shards n` concatenates the shard files in row order; either way the
+result is the same file as one run. Work is done in chunks of rows, each written atomically under `OUT.parts/`; a killed
 run resumes from the chunks it finished, nothing is written twice, and the final file appears in one
 rename. The scoring settings are stored in the parquet's metadata (`read_behavior_metadata`).
 
@@ -31,6 +32,7 @@ from tqdm import tqdm
 
 from pear_verl.data import BEHAVIOR_KEY, FINGERPRINT_KEY, BehaviorDataError, PearSFTDataset, raise_row_errors, tokenization_fingerprint
 from pear_verl.io import atomic_path, read_json_metadata, write_table_atomic
+from pear_verl.parallel import add_arguments as add_worker_arguments, check_workers, crash_point, layout_free, run_tasks
 from pear_verl.provenance import check_record, parts_folder, record_of, refuse_outputs_equal_to_inputs
 from pear_verl.rl_data import parse_knobs
 from pear_verl.scoring import DTYPES, OutsideSupport, SamplingDistribution, TokenSequence, make_scorer, resolve_dtype
@@ -50,6 +52,7 @@ class ScoreSettings:
     top_p: Optional[float] = None
     data_config: dict = field(default_factory=dict)
     enforce_eager: bool = False  # vLLM: no compilation / CUDA graphs (faster start-up for small jobs)
+    tensor_parallel_size: int = 1  # vLLM: GPUs per engine
 
     @property
     def distribution(self) -> SamplingDistribution:
@@ -98,12 +101,8 @@ def score_shard(in_paths: list[str], out: str | Path, settings: ScoreSettings, s
     out = Path(out)
     target = shard_path(out, *shard)
     refuse_outputs_equal_to_inputs([out, target], in_paths)
-    settings = replace(settings, dtype=resolve_dtype(settings.model, settings.dtype))  # recorded as used, not "auto"
-    data_config = {**DEFAULT_DATA_CONFIG, **settings.data_config, "behavior_log_probs_key": None}
-    record = record_of({**asdict(settings), "data_config": data_config}, in_paths)
-    if target.exists() and not force:
-        check_record(target, read_behavior_metadata(target).get("record", {}), record)
-        print(f"[skip] {target} exists, made with the same settings and inputs")
+    settings, data_config, record = _record(in_paths, settings)
+    if _finished(target, record, force):
         return target
     if settings.backend == "vllm":
         from pear_verl.vllm_backend import VLLMScorer
@@ -128,7 +127,8 @@ def score_shard(in_paths: list[str], out: str | Path, settings: ScoreSettings, s
                 bar.update(stop - start)
                 continue
             if scorer is None:
-                scorer = own_scorer = make_scorer(settings.backend, settings.model, settings.dtype, max_batch_tokens, settings.enforce_eager)
+                scorer = own_scorer = make_scorer(settings.backend, settings.model, settings.dtype, max_batch_tokens, settings.enforce_eager,
+                                                  tensor_parallel_size=settings.tensor_parallel_size)
             samples = [dataset.tokenize(item) for item in range(start, stop)]
             sequences = [TokenSequence(s["input_ids"], s["loss_mask"]) for s in samples]
             try:
@@ -147,6 +147,7 @@ def score_shard(in_paths: list[str], out: str | Path, settings: ScoreSettings, s
             )
             with atomic_path(part) as tmp:
                 frame.to_parquet(tmp, index=False)
+            crash_point()
             tokens += sum(len(s["input_ids"]) for s in samples)
             bar.update(stop - start)
             bar.set_postfix(tok_per_s=f"{tokens / (time.monotonic() - start_time):.0f}", padding=f"{scorer.padding_fraction:.1%}")
@@ -155,7 +156,8 @@ def score_shard(in_paths: list[str], out: str | Path, settings: ScoreSettings, s
             own_scorer.close()
     bar.close()
 
-    scored = pd.concat([pd.read_parquet(p) for p in sorted(parts.glob(f"shard{i}of{n}-*.parquet"))], ignore_index=True)
+    chunks = [pd.read_parquet(p) for p in sorted(parts.glob(f"shard{i}of{n}-*.parquet"))]
+    scored = pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame({"__row": [], BEHAVIOR_KEY: [], FINGERPRINT_KEY: []})  # an empty shard
     if scored["__row"].tolist() != list(rows):
         raise RuntimeError(f"{parts}: chunks do not cover rows {rows.start}..{rows.stop - 1}; delete it and rerun")
     # The input rows with their original schema (read by pyarrow, not round-tripped through pandas).
@@ -166,9 +168,56 @@ def score_shard(in_paths: list[str], out: str | Path, settings: ScoreSettings, s
     write_table_atomic(source, target, METADATA_KEY, {**asdict(settings), "record": record})
     for p in parts.glob(f"shard{i}of{n}-*.parquet"):
         p.unlink()
-    if not any(p.suffix == ".parquet" for p in parts.iterdir()):
-        shutil.rmtree(parts)
+    if n == 1:  # other shards may still be writing theirs; merging removes the folder
+        _remove_if_empty(parts)
     return target
+
+
+def _record(in_paths: list[str], settings: ScoreSettings) -> tuple[ScoreSettings, dict, dict]:
+    """Settings as used ("auto" dtype resolved), the data config, and the provenance record of a scoring job."""
+    settings = replace(settings, dtype=resolve_dtype(settings.model, settings.dtype))
+    data_config = {**DEFAULT_DATA_CONFIG, **settings.data_config, "behavior_log_probs_key": None}
+    return settings, data_config, record_of({**layout_free(asdict(settings)), "data_config": data_config}, in_paths)
+
+
+def _finished(target: Path, record: dict, force: bool) -> bool:
+    """An existing output made with the same record is reused; one made otherwise is refused unless forced."""
+    if not target.exists() or force:
+        return False
+    check_record(target, read_behavior_metadata(target).get("record", {}), record)
+    print(f"[skip] {target} exists, made with the same settings and inputs")
+    return True
+
+
+def _remove_if_empty(parts: Path) -> None:
+    if parts.exists() and not any(p.suffix == ".parquet" for p in parts.iterdir()):
+        shutil.rmtree(parts)
+
+
+def score_parallel(in_paths: list[str], out: str | Path, settings: ScoreSettings, workers: int, chunk_rows: int = 512,
+                   max_batch_tokens: int = 16384, force: bool = False, address: Optional[str] = None) -> Path:
+    """`score_shard` over `workers` Ray workers (shard i/workers each, `pear_verl.parallel`), then merged:
+    the same rows, in the same order, as one run. `workers == 1` scores in this process."""
+    check_workers(workers, settings.tensor_parallel_size)
+    if workers == 1:
+        return score_shard(in_paths, out, settings, (0, 1), chunk_rows, max_batch_tokens, force=force)
+    out = Path(out)
+    refuse_outputs_equal_to_inputs([out] + [shard_path(out, i, workers) for i in range(workers)], in_paths)
+    _, _, record = _record(in_paths, settings)
+    if _finished(out, record, force):
+        return out
+    # The driver prepares the shared parts folder (workers starting it at once would race) and, when
+    # forced, removes old shard files, so the workers themselves never need --force.
+    parts_folder(out.with_name(out.name + ".parts"), record, force)
+    if force:
+        for i in range(workers):
+            shard_path(out, i, workers).unlink(missing_ok=True)
+    calls = [(in_paths, out, settings, (i, workers), chunk_rows, max_batch_tokens) for i in range(workers)]
+    run_tasks(score_shard, calls, settings.tensor_parallel_size, address)
+    merge_shards(out, workers)
+    for i in range(workers):
+        shard_path(out, i, workers).unlink()
+    return out
 
 
 def score_parquet(in_path, out_path, model: str, temperature: float = 1.0, data_config: Optional[dict] = None, tokenizer: Optional[str] = None,
@@ -194,6 +243,7 @@ def merge_shards(out: str | Path, n: int) -> Path:
     table = pa.concat_tables([pq.read_table(p) for p in paths])
     with atomic_path(out) as tmp:
         pq.write_table(table, tmp)
+    _remove_if_empty(out.with_name(out.name + ".parts"))
     return out
 
 
@@ -217,18 +267,30 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     score.add_argument("--temperature", type=float, default=1.0, help="the temperature the responses were sampled at (scored under that distribution)")
     score.add_argument("--top-k", type=int, help="the top-k the responses were sampled with (none: no truncation)")
     score.add_argument("--top-p", type=float, help="the top-p the responses were sampled with (none: no truncation)")
-    score.add_argument("--shard", default="0/1", help="i/n: score the i-th of n contiguous slices")
+    score.add_argument("--shard", default="0/1", help="i/n: score the i-th of n contiguous slices, launched by hand (then merge with "
+                       "score-merge); each process uses GPU 0 unless pinned: CUDA_VISIBLE_DEVICES=i pear-verl score ... --shard i/n. "
+                       "--workers N does this on Ray, one device per shard")
     score.add_argument("--chunk-rows", type=int, default=512, help="rows per resumable chunk")
     score.add_argument("--max-batch-tokens", type=int, default=16384, help="padded tokens per forward (hf)")
     add_data_argument(score)
+    add_worker_arguments(score)
     score.add_argument("--force", action="store_true", help="redo an existing output or parts made with other settings or inputs")
 
     def run(a):
         settings = ScoreSettings(a.model, a.tokenizer or a.model, a.backend, a.dtype, a.temperature, a.top_k, a.top_p, parse_knobs(a.data_settings),
-                                 a.enforce_eager)
-        print(score_shard(a.inputs, a.out, settings, parse_shard(a.shard), a.chunk_rows, a.max_batch_tokens, force=a.force))
+                                 a.enforce_eager, a.tensor_parallel_size)
+        check_worker_options(a)
+        if a.workers > 1:
+            print(score_parallel(a.inputs, a.out, settings, a.workers, a.chunk_rows, a.max_batch_tokens, a.force, a.ray_address))
+        else:
+            print(score_shard(a.inputs, a.out, settings, parse_shard(a.shard), a.chunk_rows, a.max_batch_tokens, force=a.force))
 
-    score.set_defaults(func=run)
+    def check_worker_options(a):
+        check_workers(a.workers, a.tensor_parallel_size)
+        if a.workers > 1 and a.shard != "0/1":
+            raise ValueError("--workers splits the job into shards itself: use it or --shard, not both")
+
+    score.set_defaults(func=run, check=check_worker_options)
     merge = sub.add_parser("score-merge", help="concatenate `score --shard i/n` outputs in row order")
     merge.add_argument("out", help="the --out given to every `score --shard i/n` (its shard files are read)")
     merge.add_argument("--shards", type=int, required=True, help="n of --shard i/n")

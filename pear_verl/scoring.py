@@ -167,11 +167,14 @@ class HFScorer:
         return out  # type: ignore[return-value]
 
 
-def make_scorer(backend: str, model_path: str, dtype: str, max_batch_tokens: int = 16384, enforce_eager: bool = False):
+def make_scorer(backend: str, model_path: str, dtype: str, max_batch_tokens: int = 16384, enforce_eager: bool = False, **engine):
+    """`engine`: further vLLM engine arguments (e.g. tensor_parallel_size > 1); HF ignores tensor_parallel_size=1."""
     if backend == "hf":
+        if engine.get("tensor_parallel_size", 1) != 1:
+            raise ValueError("--tensor-parallel-size is a vLLM setting: the hf backend runs one device per worker")
         return HFScorer(model_path, dtype=dtype, max_batch_tokens=max_batch_tokens)
     if backend == "vllm":
         from pear_verl.vllm_backend import VLLMScorer
 
-        return VLLMScorer(model_path, dtype=dtype, enforce_eager=enforce_eager)
+        return VLLMScorer(model_path, dtype=dtype, enforce_eager=enforce_eager, **engine)
     raise ValueError(f"unknown scoring backend {backend!r} (hf, vllm)")

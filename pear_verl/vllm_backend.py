@@ -68,8 +68,8 @@ class VLLMGenerator:
     """n samples per chat prompt (`pear_verl.sampled.Sample`): text, token ids, and the log-probs they were
     drawn with (`logprobs_mode="processed_logprobs"`: after temperature, top-k and top-p)."""
 
-    def __init__(self, model_path: str, dtype: str = "auto", enforce_eager: bool = False):
-        self.llm = make_llm(model_path, dtype, enforce_eager, logprobs_mode="processed_logprobs")
+    def __init__(self, model_path: str, dtype: str = "auto", enforce_eager: bool = False, **engine):
+        self.llm = make_llm(model_path, dtype, enforce_eager, logprobs_mode="processed_logprobs", **engine)
 
     def sample(self, prompts: list[list[dict]], s, seed: int, chat_kwargs: Optional[dict] = None) -> list[list[Sample]]:
         from vllm import SamplingParams
@@ -100,8 +100,8 @@ class VLLMScorer:
 
     padding_fraction = 0.0
 
-    def __init__(self, model_path: Optional[str] = None, dtype: str = "auto", enforce_eager: bool = False, llm=None):
-        self.llm = llm if llm is not None else make_llm(model_path, dtype, enforce_eager)
+    def __init__(self, model_path: Optional[str] = None, dtype: str = "auto", enforce_eager: bool = False, llm=None, **engine):
+        self.llm = llm if llm is not None else make_llm(model_path, dtype, enforce_eager, **engine)
 
     @staticmethod
     def check(dist: SamplingDistribution) -> None:
