@@ -79,7 +79,7 @@ RULES: dict[str, Callable] = {
     "GRPO_SAVE_FREQ": _int(-1), "GRPO_TEST_FREQ": _int(-1),  # verl: -1 turns saving / validation off
     "MAX_PROMPT_LENGTH": _int(1), "MAX_RESPONSE_LENGTH": _int(1), "ROLLOUT_TP": _int(1), "GPU_MEMORY_UTILIZATION": _float(0, 1),
     "EVAL_N": _int(1), "EVAL_K": _ks, "EVAL_TEMPERATURE": _float(0), "EVAL_TOP_P": _float(0, 1),
-    "THINKING": _choice("true", "false", "none"), "PREFLIGHT": _bool, "PREFLIGHT_STOP": _bool, "PREFLIGHT_ROWS": _int(1),
+    "THINKING": _choice("true", "false", "none"), "PREFLIGHT": _bool, "PREFLIGHT_STOP": _bool, "PREFLIGHT_ROWS": _int(1), "DATA_WORKERS": _int(1),
 }
 
 

@@ -57,6 +57,7 @@ else
   SFT_DEVICE=""
 fi
 : "${NNODES:=1}" "${GPUS_PER_NODE:=8}" "${ENFORCE_EAGER:=false}"  # ENFORCE_EAGER: vLLM without compile/CUDA graphs
+: "${DATA_WORKERS:=$GPUS_PER_NODE}"        # vLLM engines for generate and eval, one per GPU on Ray (docs: --workers)
 VLLM_FLAGS=""
 [ "$ENFORCE_EAGER" = true ] && VLLM_FLAGS="--enforce-eager"
 
@@ -91,7 +92,7 @@ fi
 stage behavior "$DATA/sft.parquet" pear-verl generate "$DATA/train.parquet" --model "$TEACHER" --tokenizer "$STUDENT" \
   --out "$DATA/sft.parquet" --n "$GEN_N" --temperature "$GEN_TEMPERATURE" --max-new-tokens "$GEN_MAX_NEW_TOKENS" \
   --keep "$GEN_KEEP" --max-per-prompt "$GEN_PER_PROMPT" --backend vllm $VLLM_FLAGS \
-  --data max_length="$SFT_MAX_LENGTH" --data enable_thinking_default="$THINKING"  # the SFT stage's data settings
+  --workers "$DATA_WORKERS" --data max_length="$SFT_MAX_LENGTH" --data enable_thinking_default="$THINKING"  # SFT's data settings
 
 # -- pre-flight: will PEAR's weights stay informative at every response length? (pear only) --------------
 # The student's log-probs on a sample of the SFT rows; weights by length bucket, knobs proposed if needed
@@ -156,7 +157,7 @@ for which in sft rl; do
   # shellcheck disable=SC2086
   stage "eval/$which" "$WORK/eval_$which/results.json" pear-verl eval --model "$model" --benchmark "$TASK=$DATA/test.parquet" \
     --n "$EVAL_N" --k $EVAL_K --temperature "$EVAL_TEMPERATURE" --top-p "$EVAL_TOP_P" \
-    --max-new-tokens "$MAX_RESPONSE_LENGTH" --backend vllm $VLLM_FLAGS --out "$WORK/eval_$which"
+    --max-new-tokens "$MAX_RESPONSE_LENGTH" --backend vllm $VLLM_FLAGS --workers "$DATA_WORKERS" --out "$WORK/eval_$which"
 done
 finish
 dry || log "done: $WORK/eval_sft and $WORK/eval_rl; PEAR vs baseline after RL:  pear-verl compare sft=<qwen3_sft.sh's WORK>/eval_rl pear=<qwen3_pear.sh's WORK>/eval_rl --out DIR  (defaults: runs/qwen3_${TASK_SLUG}_sft, runs/qwen3_${TASK_SLUG}_pear)"
