@@ -17,7 +17,9 @@ def test_fingerprints_are_stable_and_change_with_content(tmp_path):
     assert file_fingerprint(path) != first
     text = tmp_path / "a.jsonl"
     text.write_text('{"a": 1}\n')
-    assert file_fingerprint(text) != (text.write_text('{"a": 2}\n') and file_fingerprint(text))
+    before = file_fingerprint(text)
+    text.write_text('{"a": 2}\n')
+    assert file_fingerprint(text) != before
 
 
 def test_differences_name_each_changed_key():
