@@ -193,7 +193,7 @@ class PearSFTDataset(MultiTurnSFTDataset):
         sample = self.tokenize(item)
         if self._behavior is not None:
             full = torch.zeros(sample["input_ids"].shape[0], dtype=torch.float32)
-            full[sample["loss_mask"].bool()] = torch.from_numpy(self._behavior[item])
+            full[sample["loss_mask"].bool()] = torch.tensor(self._behavior[item])  # a copy: the array is read-only
             sample[BEHAVIOR_KEY] = full
         return sample
 
