@@ -35,12 +35,12 @@ from tqdm import tqdm
 from pear_verl.chat_tokens import ChatRenderer, end_of_turn_ids
 from pear_verl.data import BEHAVIOR_KEY, parse_thinking
 from pear_verl.io import atomic_path, read_json_metadata, write_table_atomic
-from pear_verl.provenance import check_record, parts_folder, record_of, refuse_outputs_equal_to_inputs
-from pear_verl.sampled import Sample, check_lengths, compare_log_probs, sampling_processors
 from pear_verl.parallel import add_arguments as add_worker_arguments, check_workers, cluster, crash_point, layout_free, run_tasks, split
+from pear_verl.provenance import check_record, parts_folder, record_of, refuse_outputs_equal_to_inputs
+from pear_verl.rl_data import parse_knobs
+from pear_verl.sampled import Sample, check_lengths, compare_log_probs, sampling_processors
 from pear_verl.score import DEFAULT_DATA_CONFIG, ScoreSettings, add_data_argument, score_parallel, score_shard
 from pear_verl.scoring import DTYPES, SamplingDistribution, resolve_dtype, torch_dtype
-from pear_verl.rl_data import parse_knobs
 from reward_fns import compute_score
 
 METADATA_KEY = b"pear_verl.generation"
@@ -112,12 +112,13 @@ class HFGenerator:
         )
         new = out[:, batch["input_ids"].shape[1] :].cpu()
         log_probs = recorder.finish(out)
+        is_end = torch.isin(new, torch.tensor(self.end_ids))
+        finished = is_end.any(dim=1)
+        lengths = torch.where(finished, is_end.int().argmax(dim=1) + 1, new.shape[1])  # through the first end-of-turn token
         results = []
-        for row, lp in zip(new.tolist(), log_probs.tolist()):
-            end = next((i for i, t in enumerate(row) if t in self.end_ids), None)
-            ids = row if end is None else row[: end + 1]
-            text = self.tokenizer.decode(ids, skip_special_tokens=True)
-            results.append(Sample(text, end is not None, ids, lp[: len(ids)]))
+        for row, lp, n, done in zip(new.tolist(), log_probs.tolist(), lengths.tolist(), finished.tolist()):
+            ids = row[:n]
+            results.append(Sample(self.tokenizer.decode(ids, skip_special_tokens=True), done, ids, lp[:n]))
         return [results[i * s.n : (i + 1) * s.n] for i in range(len(prompts))]
 
 
@@ -285,8 +286,8 @@ def _sample_and_score(prompts_path: str, frame: pd.DataFrame, out: Path, s: Gene
     finally:
         if scorer is not None:
             scorer.close()
-    agreement = compare_log_probs(kept["sampling_log_probs"].tolist(), pq.read_table(scored, columns=[BEHAVIOR_KEY])[BEHAVIOR_KEY].to_pylist())
     final = pq.read_table(scored)
+    agreement = compare_log_probs(kept["sampling_log_probs"].tolist(), final[BEHAVIOR_KEY].to_pylist())
     write_table_atomic(final, out, METADATA_KEY, {**asdict(s), "prompts": str(prompts_path), "record": record, "rescored_vs_sampled": agreement})
     for path in (unscored, scored):
         path.unlink()

@@ -70,11 +70,11 @@ def after_thinking(text: str, mode: str = "auto") -> tuple[Optional[str], str]:
         raise ValueError(f"unknown thinking mode {mode!r}; choose from {THINKING_MODES}")
     if mode == "off":
         return text, ""
-    end, close = -1, ""
-    for opening, closing in THINK_TAGS:
+    end = -1
+    for _, closing in THINK_TAGS:
         at = text.rfind(closing)
-        if at >= 0 and at + len(closing) > end:
-            end, close = at + len(closing), closing
+        if at >= 0:
+            end = max(end, at + len(closing))
     rest = text[max(end, 0) :]
     unclosed = next((opening for opening, _ in THINK_TAGS if opening in rest), None)
     if unclosed is not None:

@@ -3,13 +3,11 @@ answers mixed. Every call returns within the pool's documented bound, waiting in
 first come, first served, so none starves); afterwards no worker process is left, and memory stayed flat."""
 
 import math
-import os
 import random
 import threading
 import time
 
 import psutil
-import pytest
 
 from reward_fns import compute_score
 from reward_fns import math_answer
