@@ -37,9 +37,8 @@ from pear_verl.data import BEHAVIOR_KEY, parse_thinking
 from pear_verl.io import atomic_path, read_json_metadata, write_table_atomic
 from pear_verl.parallel import add_arguments as add_worker_arguments, check_workers, cluster, crash_point, layout_free, run_tasks, split
 from pear_verl.provenance import check_record, parts_folder, record_of, refuse_outputs_equal_to_inputs
-from pear_verl.rl_data import parse_knobs
 from pear_verl.sampled import Sample, check_lengths, compare_log_probs, sampling_processors
-from pear_verl.score import DEFAULT_DATA_CONFIG, ScoreSettings, add_data_argument, score_parallel, score_shard
+from pear_verl.score import DEFAULT_DATA_CONFIG, ScoreSettings, add_data_argument, data_settings, score_parallel, score_shard
 from pear_verl.scoring import DTYPES, SamplingDistribution, resolve_dtype, torch_dtype
 from reward_fns import compute_score
 
@@ -334,5 +333,5 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     gen.set_defaults(func=lambda a: generate(a.prompts, a.out, GenerationSettings(
         a.model, a.n, a.temperature, a.top_p, a.top_k, a.max_new_tokens, a.seed, a.keep, a.max_per_prompt, a.backend, a.dtype, a.enforce_eager,
         a.tensor_parallel_size,
-    ), a.tokenizer, a.chunk_prompts, parse_knobs(a.data_settings), a.force, a.workers, a.ray_address),
-        check=lambda a: check_workers(a.workers, a.tensor_parallel_size))
+    ), a.tokenizer, a.chunk_prompts, data_settings(a.data_settings), a.force, a.workers, a.ray_address),
+        check=lambda a: (check_workers(a.workers, a.tensor_parallel_size), data_settings(a.data_settings)))

@@ -26,8 +26,7 @@ import torch
 from pear_verl import preflight
 from pear_verl.data import PearSFTDataset
 from pear_verl.io import atomic_path, write_json_atomic
-from pear_verl.rl_data import parse_knobs
-from pear_verl.score import DEFAULT_DATA_CONFIG, add_data_argument
+from pear_verl.score import DEFAULT_DATA_CONFIG, add_data_argument, data_settings
 from pear_verl.scoring import HFScorer, SamplingDistribution, TokenSequence
 from pear_verl.weights import WeightConfig, compact_log_weights
 
@@ -167,7 +166,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
     def run(a):
         knobs = {"gamma": a.gamma, "block_size": a.block_size, "ratio_clip": tuple(a.ratio_clip), "log_weight_clip": tuple(a.log_weight_clip)}
-        report = run_report(a.data, a.model, a.out, knobs, parse_knobs(a.data_settings), a.variant, a.max_rows)
+        report = run_report(a.data, a.model, a.out, knobs, data_settings(a.data_settings), a.variant, a.max_rows)
         if a.fail_on_degenerate and report["degenerate"]:
             sys.exit(3)
 

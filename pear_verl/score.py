@@ -247,6 +247,33 @@ def merge_shards(out: str | Path, n: int) -> Path:
     return out
 
 
+# The `data.*` keys that change how rows are read or tokenised (verl's MultiTurnSFTDataset and PearSFTDataset).
+DATA_KEYS = ("max_length", "truncation", "pad_mode", "messages_key", "tools_key", "enable_thinking_key", "enable_thinking_default",
+             "apply_chat_template_kwargs", "train_turns", "end_of_turn_tokens", "response_ids_key", "ignore_input_ids_mismatch")
+
+
+def data_settings(pairs: list[str]) -> dict:
+    """`--data key=value` pairs as a data config, refused up front when a key is not a data.* setting or a value
+    cannot be one (a typo would otherwise be ignored and the stages would tokenise differently)."""
+    import difflib
+
+    from pear_verl import checks
+
+    config = parse_knobs(pairs)
+    for key, value in config.items():
+        if key not in DATA_KEYS:
+            close = difflib.get_close_matches(key, DATA_KEYS, n=1)
+            raise ValueError(f"--data {key}: not a data.* setting{f'; did you mean {close[0]}?' if close else ''} (settings: {', '.join(DATA_KEYS)})")
+    if "max_length" in config:
+        checks.number("--data max_length", config["max_length"], integer=True, low=1)
+    for key, allowed in (("truncation", ("error", "right")), ("train_turns", ("all", "last")), ("pad_mode", ("no_padding",))):
+        if key in config:
+            checks.choice(f"--data {key}", config[key], allowed)
+    if "apply_chat_template_kwargs" in config and not isinstance(config["apply_chat_template_kwargs"], dict):
+        raise ValueError(f"--data apply_chat_template_kwargs: expected a JSON object, got {config['apply_chat_template_kwargs']!r}")
+    return config
+
+
 def add_data_argument(parser: argparse.ArgumentParser) -> None:
     """`--data key=value`: the SFT stage's `data.*` settings (every stage that tokenises must use the same)."""
     parser.add_argument("--data", dest="data_settings", action="append", default=[], metavar="KEY=VALUE",
@@ -277,7 +304,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     score.add_argument("--force", action="store_true", help="redo an existing output or parts made with other settings or inputs")
 
     def run(a):
-        settings = ScoreSettings(a.model, a.tokenizer or a.model, a.backend, a.dtype, a.temperature, a.top_k, a.top_p, parse_knobs(a.data_settings),
+        settings = ScoreSettings(a.model, a.tokenizer or a.model, a.backend, a.dtype, a.temperature, a.top_k, a.top_p, data_settings(a.data_settings),
                                  a.enforce_eager, a.tensor_parallel_size)
         check_worker_options(a)
         if a.workers > 1:
@@ -289,6 +316,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         check_workers(a.workers, a.tensor_parallel_size)
         if a.workers > 1 and a.shard != "0/1":
             raise ValueError("--workers splits the job into shards itself: use it or --shard, not both")
+        data_settings(a.data_settings)
 
     score.set_defaults(func=run, check=check_worker_options)
     merge = sub.add_parser("score-merge", help="concatenate `score --shard i/n` outputs in row order")

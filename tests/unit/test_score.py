@@ -163,3 +163,34 @@ def test_scoring_dtype(tiny_models, dtype, want):
     assert next(HFScorer(tiny_models["teacher"], dtype=dtype).model.parameters()).dtype == want
     with pytest.raises(ValueError, match="dtype must be one of"):
         HFScorer(tiny_models["teacher"], dtype="fp8")
+
+
+@pytest.mark.parametrize(
+    "pairs,message",
+    [
+        (["max_lenght=4096"], "--data max_lenght: not a data.* setting; did you mean max_length?"),
+        (["max_length=0"], "--data max_length=0: must be >= 1"),
+        (["max_length=1.5"], "--data max_length"),
+        (["truncation=left"], "--data truncation='left': must be one of error, right"),
+        (["train_turns=first"], "--data train_turns='first': must be one of all, last"),
+        (["apply_chat_template_kwargs=yes"], "expected a JSON object"),
+    ],
+)
+def test_bad_data_settings_are_refused_up_front(pairs, message):
+    """A typo in --data would otherwise be ignored, and the stages would tokenise differently from training."""
+    from pear_verl.score import data_settings
+
+    with pytest.raises(ValueError) as err:
+        data_settings(pairs)
+    assert message in str(err.value)
+    assert data_settings(["max_length=8192", 'apply_chat_template_kwargs={"enable_thinking": true}']) == {
+        "max_length": 8192, "apply_chat_template_kwargs": {"enable_thinking": True}}
+
+
+@pytest.mark.parametrize("command", ["score", "generate", "report"])
+def test_every_command_refuses_a_bad_data_setting_before_work(command, tmp_path):
+    inputs = {"score": ["score", "x.parquet", "--model", "org/m", "--out", str(tmp_path / "o.parquet")],
+              "generate": ["generate", "x.parquet", "--model", "org/m", "--out", str(tmp_path / "o.parquet")],
+              "report": ["report", "x.parquet", "--model", "org/m", "--out", str(tmp_path / "r")]}[command]
+    with pytest.raises(SystemExit, match="--data max_lenght: not a data.* setting; did you mean max_length?"):
+        cli(inputs + ["--data", "max_lenght=5"])
