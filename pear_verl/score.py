@@ -35,7 +35,7 @@ from pear_verl.io import atomic_path, read_json_metadata, write_table_atomic
 from pear_verl.parallel import add_arguments as add_worker_arguments, check_workers, crash_point, layout_free, run_tasks
 from pear_verl.provenance import check_record, parts_folder, record_of, refuse_outputs_equal_to_inputs
 from pear_verl.rl_data import parse_knobs
-from pear_verl.scoring import DTYPES, OutsideSupport, SamplingDistribution, TokenSequence, make_scorer, resolve_dtype
+from pear_verl.scoring import DTYPES, BoundarySlack, OutsideSupport, SamplingDistribution, TokenSequence, make_scorer, resolve_dtype
 
 METADATA_KEY = b"pear_verl.behavior"
 DEFAULT_DATA_CONFIG = {"pad_mode": "no_padding", "truncation": "error", "max_length": 1024}
@@ -53,6 +53,7 @@ class ScoreSettings:
     data_config: dict = field(default_factory=dict)
     enforce_eager: bool = False  # vLLM: no compilation / CUDA graphs (faster start-up for small jobs)
     tensor_parallel_size: int = 1  # vLLM: GPUs per engine
+    slack: BoundarySlack = field(default_factory=BoundarySlack)  # hf: tokens at the top-k/top-p edge
 
     @property
     def distribution(self) -> SamplingDistribution:
@@ -127,7 +128,7 @@ def score_shard(in_paths: list[str], out: str | Path, settings: ScoreSettings, s
                 bar.update(stop - start)
                 continue
             if scorer is None:
-                scorer = own_scorer = make_scorer(settings.backend, settings.model, settings.dtype, max_batch_tokens, settings.enforce_eager,
+                scorer = own_scorer = make_scorer(settings.backend, settings.model, settings.dtype, max_batch_tokens, settings.enforce_eager, settings.slack,
                                                   tensor_parallel_size=settings.tensor_parallel_size)
             samples = [dataset.tokenize(item) for item in range(start, stop)]
             sequences = [TokenSequence(s["input_ids"], s["loss_mask"]) for s in samples]
@@ -136,13 +137,15 @@ def score_shard(in_paths: list[str], out: str | Path, settings: ScoreSettings, s
             except OutsideSupport as err:
                 raise BehaviorDataError(
                     f"{dataset.where(start + err.sequence)}: token {err.token} at position {err.position} has probability 0 "
-                    f"under top_k={settings.top_k}, top_p={settings.top_p}: was the data really sampled with these settings?"
+                    f"under top_k={settings.top_k}, top_p={settings.top_p}, beyond --top-k-slack {settings.slack.top_k_logit} and "
+                    f"--top-p-slack {settings.slack.top_p_mass}: was the data really sampled with these settings?"
                 ) from None
             frame = pd.DataFrame(
                 {
                     "__row": list(range(start, stop)),
                     BEHAVIOR_KEY: [v.tolist() for v in values],
                     FINGERPRINT_KEY: [tokenization_fingerprint(s["input_ids"], s["loss_mask"]) for s in samples],
+                    "__edge": getattr(scorer, "edge_tokens", None) or [0] * len(samples),
                 }
             )
             with atomic_path(part) as tmp:
@@ -165,7 +168,10 @@ def score_shard(in_paths: list[str], out: str | Path, settings: ScoreSettings, s
     source = source.slice(rows.start, len(rows)).drop_columns([c for c in (BEHAVIOR_KEY, FINGERPRINT_KEY) if c in source.column_names])
     source = source.append_column(BEHAVIOR_KEY, pa.array(scored[BEHAVIOR_KEY].tolist(), type=pa.list_(pa.float32())))
     source = source.append_column(FINGERPRINT_KEY, pa.array(scored[FINGERPRINT_KEY].tolist(), type=pa.string()))
-    write_table_atomic(source, target, METADATA_KEY, {**asdict(settings), "record": record})
+    edge = int(scored["__edge"].sum()) if "__edge" in scored else 0
+    if edge:
+        print(f"{target}: {edge} sampled tokens lay just outside the rescored top-k/top-p set, within the slack; scored at its edge")
+    write_table_atomic(source, target, METADATA_KEY, {**asdict(settings), "record": record, "edge_tokens": edge})
     for p in parts.glob(f"shard{i}of{n}-*.parquet"):
         p.unlink()
     if n == 1:  # other shards may still be writing theirs; merging removes the folder
@@ -294,6 +300,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     score.add_argument("--temperature", type=float, default=1.0, help="the temperature the responses were sampled at (scored under that distribution)")
     score.add_argument("--top-k", type=int, help="the top-k the responses were sampled with (none: no truncation)")
     score.add_argument("--top-p", type=float, help="the top-p the responses were sampled with (none: no truncation)")
+    score.add_argument("--top-k-slack", type=float, default=BoundarySlack.top_k_logit,
+                       help="a sampled token up to this many logits (after temperature) below the k-th is scored at the top-k edge, "
+                            "not refused: sampler and rescoring differ by numerical noise")
+    score.add_argument("--top-p-slack", type=float, default=BoundarySlack.top_p_mass,
+                       help="a sampled token whose more likely tokens hold less than top_p + this mass is scored at the top-p edge, "
+                            "not refused (0: refuse every token outside the rescored nucleus)")
     score.add_argument("--shard", default="0/1", help="i/n: score the i-th of n contiguous slices, launched by hand (then merge with "
                        "score-merge); each process uses GPU 0 unless pinned: CUDA_VISIBLE_DEVICES=i pear-verl score ... --shard i/n. "
                        "--workers N does this on Ray, one device per shard")
@@ -305,7 +317,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
     def run(a):
         settings = ScoreSettings(a.model, a.tokenizer or a.model, a.backend, a.dtype, a.temperature, a.top_k, a.top_p, data_settings(a.data_settings),
-                                 a.enforce_eager, a.tensor_parallel_size)
+                                 a.enforce_eager, a.tensor_parallel_size, BoundarySlack(a.top_k_slack, a.top_p_slack))
         check_worker_options(a)
         if a.workers > 1:
             print(score_parallel(a.inputs, a.out, settings, a.workers, a.chunk_rows, a.max_batch_tokens, a.force, a.ray_address))
@@ -314,6 +326,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
     def check_worker_options(a):
         check_workers(a.workers, a.tensor_parallel_size)
+        BoundarySlack(a.top_k_slack, a.top_p_slack)
         if a.workers > 1 and a.shard != "0/1":
             raise ValueError("--workers splits the job into shards itself: use it or --shard, not both")
         data_settings(a.data_settings)

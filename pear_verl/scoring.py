@@ -3,7 +3,8 @@
 Why: PEAR needs log π_β(y_t | y_<t) at every trainable token, under the distribution the data was
 *sampled* from (PEAR.md): softmax(logits / τ), further truncated and renormalised when the data was
 sampled with top-k and/or top-p. A sampled token outside the kept set is impossible under π_β and is
-reported as an error, never silently floored.
+reported as an error, never silently floored, unless it lies within numerical noise of the set's edge
+(`BoundarySlack`: the sampler's logits and the rescoring pass's differ in the last bits).
 
 Backends (same inputs, same outputs: one float32 array of trainable-token log-probs per sequence):
 - `HFScorer`: transformers on CPU or GPU. Sequences are sorted by length and packed into batches of
@@ -72,6 +73,26 @@ class SamplingDistribution:
         return self.temperature == 1.0 and self.top_k is None and (self.top_p is None or self.top_p == 1.0)
 
 
+@dataclass(frozen=True)
+class BoundarySlack:
+    """How far outside the rescored top-k/top-p set a sampled token may lie and still be scored.
+
+    Why: the sampler (a KV-cached decode, vLLM's kernels, bf16) and the rescoring forward pass compute
+    slightly different logits, so a token the sampler kept at the edge of its set can fall just outside the
+    rescored one (seen on an H200 with a 2,000-token fp32 sample at top-p 0.95). Such a token is scored in
+    the kept set extended by every token at least as likely as it; a token further out is an error.
+    - `top_k_logit`: top-k: the token's logit (after τ) is at most this below the k-th largest.
+    - `top_p_mass`: top-p: the probability mass of the tokens more likely than it is below top_p + this.
+    """
+
+    top_k_logit: float = 0.25
+    top_p_mass: float = 0.02
+
+    def __post_init__(self):
+        if not (self.top_k_logit >= 0 and 0 <= self.top_p_mass < 1):
+            raise ValueError(f"--top-k-slack must be >= 0 and --top-p-slack in [0, 1), got {self.top_k_logit} and {self.top_p_mass}")
+
+
 class OutsideSupport(ValueError):
     """A token has probability 0 under the truncated sampling distribution."""
 
@@ -80,23 +101,55 @@ class OutsideSupport(ValueError):
         self.sequence, self.position, self.token = sequence, position, token
 
 
-def sampling_log_probs(logits: torch.Tensor, targets: torch.Tensor, dist: SamplingDistribution) -> torch.Tensor:
-    """log π(target) under `dist` for each row of `logits` ([N, V], any dtype) -> [N] float32.
-
-    Outside the top-k/top-p set the result is -inf (the caller reports it).
-    """
-    logits = logits.float() / dist.temperature
-    if dist.top_k is not None and dist.top_k < logits.shape[-1]:
-        kth = torch.topk(logits, dist.top_k, dim=-1).values[..., -1:]
-        logits = logits.masked_fill(logits < kth, float("-inf"))
-    if dist.top_p is not None and dist.top_p < 1.0:
-        probs, order = torch.sort(torch.softmax(logits, dim=-1), dim=-1, descending=True)
+def kept_tokens(scaled: torch.Tensor, top_k: Optional[int], top_p: Optional[float]) -> torch.Tensor:
+    """[N, V] bool: the tokens that top-k, then top-p keep of temperature-scaled logits `scaled` [N, V]
+    (-inf: not a candidate)."""
+    keep = torch.isfinite(scaled)
+    if top_k is not None and top_k < scaled.shape[-1]:
+        keep &= scaled >= torch.topk(scaled, top_k, dim=-1).values[..., -1:]
+    if top_p is not None and top_p < 1.0:
+        probs, order = torch.sort(torch.softmax(scaled.masked_fill(~keep, float("-inf")), dim=-1), dim=-1, descending=True)
         # Keep the smallest prefix whose mass reaches top_p: a token is dropped when the mass *before* it
         # already reaches top_p (the most likely token is always kept).
-        drop_sorted = (torch.cumsum(probs, dim=-1) - probs) >= dist.top_p
-        drop = torch.zeros_like(drop_sorted).scatter(-1, order, drop_sorted)
-        logits = logits.masked_fill(drop, float("-inf"))
-    return torch.log_softmax(logits, dim=-1).gather(-1, targets[:, None])[:, 0]
+        drop_sorted = (torch.cumsum(probs, dim=-1) - probs) >= top_p
+        keep &= ~torch.zeros_like(drop_sorted).scatter(-1, order, drop_sorted)
+    return keep
+
+
+def sampling_log_probs(logits: torch.Tensor, targets: torch.Tensor, dist: SamplingDistribution,
+                       slack: Optional[BoundarySlack] = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """log π(target) under `dist` for each row of `logits` ([N, V], any dtype) -> ([N] float32 log-probs,
+    [N] bool: the target lay outside the kept set but within `slack` of its edge, and was scored there).
+
+    Outside the kept set and beyond `slack` (None: no slack) the log-prob is -inf (the caller reports it).
+    """
+    scaled = logits.float() / dist.temperature
+    keep = kept_tokens(scaled, dist.top_k, dist.top_p)
+    values = torch.log_softmax(scaled.masked_fill(~keep, float("-inf")), dim=-1).gather(-1, targets[:, None])[:, 0]
+    at_edge = torch.zeros_like(values, dtype=torch.bool)
+    outside = torch.nonzero(~torch.isfinite(values)).squeeze(1)
+    if slack is not None and len(outside):  # rare: only these rows pay for a second pass
+        edge = edge_log_probs(scaled[outside], keep[outside], targets[outside], dist, slack)
+        values[outside], at_edge[outside] = edge, torch.isfinite(edge)
+    return values, at_edge
+
+
+def edge_log_probs(scaled: torch.Tensor, keep: torch.Tensor, targets: torch.Tensor, dist: SamplingDistribution, slack: BoundarySlack) -> torch.Tensor:
+    """Targets [N] outside the kept set `keep` [N, V] of `scaled` [N, V]: their log-probs [N] in the kept set plus
+    every token at least as likely as the target, where the target is within `slack` of the set's edge; else -inf."""
+    target = scaled.gather(-1, targets[:, None])
+    extended = keep | (scaled >= target)
+    ok = torch.ones(len(targets), dtype=torch.bool, device=scaled.device)
+    pool = torch.isfinite(scaled)  # what top-p works on: the top-k set, here with the target and its betters
+    if dist.top_k is not None and dist.top_k < scaled.shape[-1]:
+        kth = torch.topk(scaled, dist.top_k, dim=-1).values[:, -1:]
+        ok &= (target >= kth - slack.top_k_logit)[:, 0]
+        pool = (scaled >= kth) | (scaled >= target)
+    if dist.top_p is not None and dist.top_p < 1.0:
+        before = (torch.softmax(scaled.masked_fill(~pool, float("-inf")), dim=-1) * (scaled > target)).sum(-1)
+        ok &= before < dist.top_p + slack.top_p_mass
+    values = torch.log_softmax(scaled.masked_fill(~extended, float("-inf")), dim=-1).gather(-1, targets[:, None])[:, 0]
+    return values.masked_fill(~ok, float("-inf"))
 
 
 @dataclass
@@ -116,13 +169,15 @@ def trainable_targets(seq: TokenSequence) -> torch.Tensor:
 class HFScorer:
     """Batched prefill scoring with a transformers causal LM."""
 
-    def __init__(self, model_path: str, dtype: str = "auto", device: Optional[str] = None, max_batch_tokens: int = 16384):
+    def __init__(self, model_path: str, dtype: str = "auto", device: Optional[str] = None, max_batch_tokens: int = 16384,
+                 slack: Optional[BoundarySlack] = BoundarySlack()):
         from pear_verl.checkpoints import load_causal_lm
 
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self.model = load_causal_lm(model_path, torch_dtype(model_path, dtype), self.device)
-        self.max_batch_tokens = max_batch_tokens
+        self.max_batch_tokens, self.slack = max_batch_tokens, slack
         self.padded_tokens = self.real_tokens = 0
+        self.edge_tokens: list[int] = []  # per sequence of the last `score` call: scored at the top-k/top-p edge (BoundarySlack)
 
     @property
     def padding_fraction(self) -> float:
@@ -143,6 +198,7 @@ class HFScorer:
     @torch.no_grad()
     def score(self, sequences: Sequence[TokenSequence], dist: SamplingDistribution) -> list[np.ndarray]:
         out: list[Optional[np.ndarray]] = [None] * len(sequences)
+        self.edge_tokens = [0] * len(sequences)
         for batch in self.batches(sequences):
             lengths = [len(sequences[i].input_ids) for i in batch]
             width = max(lengths)
@@ -158,7 +214,9 @@ class HFScorer:
                 keep = trainable_targets(sequences[i])
                 positions = torch.nonzero(keep).squeeze(1)  # target index t+1 is predicted at position t
                 targets = sequences[i].input_ids[1:][keep].to(self.device)
-                values = sampling_log_probs(logits[row, positions], targets, dist).cpu()
+                values, at_edge = sampling_log_probs(logits[row, positions], targets, dist, self.slack)
+                values = values.cpu()
+                self.edge_tokens[i] = int(at_edge.sum())
                 bad = torch.nonzero(~torch.isfinite(values))
                 if len(bad):
                     k = int(bad[0])
@@ -167,12 +225,14 @@ class HFScorer:
         return out  # type: ignore[return-value]
 
 
-def make_scorer(backend: str, model_path: str, dtype: str, max_batch_tokens: int = 16384, enforce_eager: bool = False, **engine):
-    """`engine`: further vLLM engine arguments (e.g. tensor_parallel_size > 1); HF ignores tensor_parallel_size=1."""
+def make_scorer(backend: str, model_path: str, dtype: str, max_batch_tokens: int = 16384, enforce_eager: bool = False,
+                slack: Optional[BoundarySlack] = BoundarySlack(), **engine):
+    """`engine`: further vLLM engine arguments (e.g. tensor_parallel_size > 1); HF ignores tensor_parallel_size=1.
+    `slack` is the HF scorer's (vLLM scores only untruncated distributions, which have no edge)."""
     if backend == "hf":
         if engine.get("tensor_parallel_size", 1) != 1:
             raise ValueError("--tensor-parallel-size is a vLLM setting: the hf backend runs one device per worker")
-        return HFScorer(model_path, dtype=dtype, max_batch_tokens=max_batch_tokens)
+        return HFScorer(model_path, dtype=dtype, max_batch_tokens=max_batch_tokens, slack=slack)
     if backend == "vllm":
         from pear_verl.vllm_backend import VLLMScorer
 

@@ -131,9 +131,12 @@ def check_long_sampling(device: str, model_dir: Path, new_tokens: int = 2000) ->
                                   max_new_tokens=new_tokens, logits_processor=LogitsProcessorList(processors), eos_token_id=[], pad_token_id=0)
         sampled = recorder.finish(seqs)
         sequences = [TokenSequence(row.cpu(), torch.tensor([0] * prompt.shape[1] + [1] * (len(row) - prompt.shape[1]))) for row in seqs]
-        rescored = HFScorer(str(model_dir), dtype=dtype, device=device, max_batch_tokens=4096).score(sequences, SamplingDistribution(0.8, None, 0.95))
+        scorer = HFScorer(str(model_dir), dtype=dtype, device=device, max_batch_tokens=4096)
+        rescored = scorer.score(sequences, SamplingDistribution(0.8, None, 0.95))
         diff = max(float(abs(torch.from_numpy(r).double() - s.double()).max()) for r, s in zip(rescored, sampled))
-        out[f"sampled_vs_rescored_{'fp32' if dtype == 'float32' else 'bf16'}"] = diff
+        tag = "fp32" if dtype == "float32" else "bf16"
+        # Sampled tokens the rescoring put just outside the nucleus (scored at its edge: scoring.BoundarySlack).
+        out[f"sampled_vs_rescored_{tag}"], out[f"edge_tokens_{tag}"] = diff, sum(scorer.edge_tokens)
         del model
     return out
 

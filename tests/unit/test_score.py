@@ -10,7 +10,7 @@ from transformers import AutoTokenizer
 from pear_verl.cli import main as cli
 from pear_verl.data import BEHAVIOR_KEY, FINGERPRINT_KEY, BehaviorDataError, PearSFTDataset
 from pear_verl.score import ScoreSettings, merge_shards, read_behavior_metadata, score_shard
-from pear_verl.scoring import HFScorer, SamplingDistribution, sampling_log_probs
+from pear_verl.scoring import BoundarySlack, HFScorer, SamplingDistribution, sampling_log_probs
 from pear_verl.tiny import build_model, build_tokenizer
 from tests.reference import DATA_CONFIG, forward_log_probs
 
@@ -42,37 +42,93 @@ def test_temperature(tiny_models, raw_parquet, tmp_path):
     assert read_behavior_metadata(out)["temperature"] == 0.7
 
 
-@pytest.mark.parametrize("temperature,top_k,top_p", [(1.0, 5, None), (0.5, None, 0.9), (1.3, 20, 0.5), (1.0, None, 1.0), (0.8, 1, None)])
-def test_truncated_distributions_match_a_loop_forward_log_probs(temperature, top_k, top_p):
+def loop_kept(scores: list[float], top_k, top_p) -> list[int]:
+    """Token ids kept by top-k then top-p, highest first (plain Python over one row)."""
+    ranked = sorted(range(len(scores)), key=lambda v: -scores[v])
+    kept = ranked[:top_k] if top_k else ranked
+    if top_p is None:
+        return kept
+    total = sum(math.exp(scores[v]) for v in kept)
+    mass, nucleus = 0.0, []
+    for v in kept:
+        if mass >= top_p:
+            break
+        nucleus.append(v)
+        mass += math.exp(scores[v]) / total
+    return nucleus
+
+
+def loop_log_prob(scores: list[float], target: int, top_k, top_p, slack) -> tuple[float, bool]:
+    """(log π(target), scored at the edge) by the rules of BoundarySlack, one row at a time."""
+    kept = loop_kept(scores, top_k, top_p)
+    if target in kept:
+        return scores[target] - math.log(sum(math.exp(scores[v]) for v in kept)), False
+    if slack is None:
+        return -math.inf, False
+    betters = [v for v in range(len(scores)) if scores[v] >= scores[target]]  # the target and every token as likely
+    if top_k:
+        kth = sorted(scores, reverse=True)[top_k - 1]
+        if scores[target] < kth - slack.top_k_logit:
+            return -math.inf, False
+    if top_p:  # the mass before the target, among the top-k tokens and the target's betters
+        pool = [v for v in range(len(scores)) if v in betters or not top_k or scores[v] >= kth]
+        total = sum(math.exp(scores[v]) for v in pool)
+        if sum(math.exp(scores[v]) for v in pool if scores[v] > scores[target]) / total >= top_p + slack.top_p_mass:
+            return -math.inf, False
+    extended = set(kept) | set(betters)
+    return scores[target] - math.log(sum(math.exp(scores[v]) for v in extended)), True
+
+
+@pytest.mark.parametrize("slack", [None, BoundarySlack(0.0, 0.0), BoundarySlack(), BoundarySlack(1.0, 0.3)])
+@pytest.mark.parametrize("temperature,top_k,top_p", [(1.0, 5, None), (0.5, None, 0.9), (1.3, 20, 0.5), (1.0, None, 1.0), (0.8, 1, None), (0.7, 10, 0.8)])
+def test_truncated_distributions_match_a_loop(temperature, top_k, top_p, slack):
     gen = torch.Generator().manual_seed(0)
-    logits = torch.randn(30, 50, generator=gen) * 3
-    targets = torch.randint(0, 50, (30,), generator=gen)
+    logits = torch.randn(60, 50, generator=gen) * 3
+    targets = torch.randint(0, 50, (60,), generator=gen)
     targets[:10] = logits[:10].argmax(-1)  # some targets surely inside the kept set
-    got = sampling_log_probs(logits, targets, SamplingDistribution(temperature, top_k, top_p))
-    for row in range(30):
-        scores = (logits[row].double() / temperature).tolist()
-        ranked = sorted(range(50), key=lambda v: -scores[v])
-        kept = ranked[:top_k] if top_k else ranked
-        if top_p is not None:
-            total = sum(math.exp(scores[v]) for v in kept)
-            mass, nucleus = 0.0, []
-            for v in kept:
-                if mass >= top_p:
-                    break
-                nucleus.append(v)
-                mass += math.exp(scores[v]) / total
-            kept = nucleus
-        target = int(targets[row])
-        if target in kept:
-            want = scores[target] - math.log(sum(math.exp(scores[v]) for v in kept))
-            assert got[row].item() == pytest.approx(want, abs=1e-5)
+    # some just outside it: the next token after the kept set, in rank order
+    for row in range(10, 30):
+        kept = loop_kept((logits[row].double() / temperature).tolist(), top_k, top_p)
+        ranked = torch.argsort(logits[row], descending=True).tolist()
+        targets[row] = ranked[min(len(kept), 49)]
+    got, at_edge = sampling_log_probs(logits, targets, SamplingDistribution(temperature, top_k, top_p), slack)
+    edge_rows = 0
+    for row in range(60):
+        want, want_edge = loop_log_prob((logits[row].double() / temperature).tolist(), int(targets[row]), top_k, top_p, slack)
+        if want == -math.inf:
+            assert got[row].item() == -math.inf and not at_edge[row]
         else:
-            assert got[row].item() == -math.inf
+            assert got[row].item() == pytest.approx(want, abs=1e-5)
+            assert bool(at_edge[row]) == want_edge
+            edge_rows += want_edge
+    if slack == BoundarySlack(1.0, 0.3) and (top_k or 1) > 1 and top_p != 1.0:
+        assert edge_rows > 0  # the slack is exercised, not only the refusals
+
+
+def test_slack_is_checked():
+    with pytest.raises(ValueError, match="top-p-slack"):
+        BoundarySlack(0.25, 1.5)
+    with pytest.raises(ValueError, match="top-k-slack"):
+        BoundarySlack(-1, 0.02)
 
 
 def test_token_outside_the_nucleus_is_reported(tiny_models, raw_parquet, tmp_path):
     with pytest.raises(BehaviorDataError, match=rf"{raw_parquet}: row \d+: token \d+ at position \d+ has probability 0"):
         score_shard([raw_parquet], tmp_path / "x.parquet", settings(tiny_models["teacher"], top_k=1))
+
+
+def test_tokens_at_the_edge_are_scored_and_counted(tiny_models, raw_parquet, tmp_path):
+    """Within the slack a token outside top-k is scored (in top-k plus its betters) and counted in the metadata."""
+    out = score_shard([raw_parquet], tmp_path / "edge.parquet", settings(tiny_models["teacher"], top_k=1, slack=BoundarySlack(100.0, 0.0)))
+    edge = read_behavior_metadata(out)["edge_tokens"]
+    values = [v for row in pd.read_parquet(out)[BEHAVIOR_KEY] for v in row]
+    assert edge == sum(v < -1e-6 for v in values) > 0  # top-1 alone gives log 1 = 0; an edge token shares the set
+
+
+def test_slack_flags_are_checked_before_any_work(tiny_models, raw_parquet, tmp_path):
+    with pytest.raises(SystemExit, match="--top-p-slack"):
+        cli(["score", raw_parquet, "--out", str(tmp_path / "x.parquet"), "--model", tiny_models["teacher"], "--top-p-slack", "1.5"])
+    assert not (tmp_path / "x.parquet").exists()
 
 
 def test_shards_merge_to_the_single_run(tiny_models, raw_parquet, tmp_path):
