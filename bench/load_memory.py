@@ -30,8 +30,8 @@ def make_data(folder: Path, rows: int, tokens: int) -> dict:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from pear_verl.data import PearSFTDataset, tokenization_fingerprint
-    from pear_verl.tiny import build_tokenizer
+    from pear_verl.training.data import PearSFTDataset, tokenization_fingerprint
+    from pear_verl.demo.tiny import build_tokenizer
 
     tok = build_tokenizer()
     tok.save_pretrained(folder / "tok")
@@ -85,7 +85,7 @@ def child(mode: str, folder: Path, max_length: int) -> None:
     import pandas as pd
     from transformers import AutoTokenizer
 
-    from pear_verl.data import PearSFTDataset
+    from pear_verl.training.data import PearSFTDataset
 
     tok = AutoTokenizer.from_pretrained(folder / "tok")
     with PeakRSS() as rss:

@@ -3,7 +3,7 @@ sampler's log-probs recorded, for a Qwen3-1.7B-shaped model (random weights: spe
 
 Why: a long-trace run spends its data stages here. Each figure is printed against a baseline run at the same
 time on the same GPU: scoring (`HFScorer`: forward + log-softmax per trainable token) against the bare
-forward pass of the same batches; sampling with `pear_verl.sampled`'s recorder against plain HF `generate`.
+forward pass of the same batches; sampling with `pear_verl.behaviour.sampled`'s recorder against plain HF `generate`.
 vLLM (`--backend vllm`) is the faster path for sampling on GPUs; these figures bound the HF fallback.
 
 Run (on a GPU machine with torch + transformers): python bench/long_trace_gpu.py [--rows 16 --length 8192]
@@ -23,8 +23,9 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pear_verl.sampled import sampling_processors  # noqa: E402
-from pear_verl.scoring import HFScorer, SamplingDistribution, TokenSequence  # noqa: E402
+from pear_verl.behaviour.sampled import sampling_processors  # noqa: E402
+from pear_verl.behaviour.hf_backend import HFScorer  # noqa: E402
+from pear_verl.behaviour.sampling import SamplingDistribution, TokenSequence  # noqa: E402
 
 QWEN3_1_7B = dict(vocab_size=151936, hidden_size=2048, intermediate_size=6144, num_hidden_layers=28, num_attention_heads=16,
                   num_key_value_heads=8, head_dim=128, max_position_embeddings=40960, tie_word_embeddings=True)

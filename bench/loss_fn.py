@@ -16,8 +16,8 @@ import torch
 from verl.utils import tensordict_utils as tu
 from verl.workers.utils.losses import sft_loss
 
-from pear_verl.losses import PearLossConfig, make_loss_fn
-from pear_verl.weights import WeightConfig
+from pear_verl.training.losses import PearLossConfig, make_loss_fn
+from pear_verl.training.weights import WeightConfig
 
 
 def jagged_batch(seqs: int, max_len: int, seed: int = 0):

@@ -26,11 +26,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sft_step import long_conversations  # noqa: E402
 
-from pear_verl.generate import GenerationSettings, generate  # noqa: E402
-from pear_verl.parallel import run_tasks  # noqa: E402
-from pear_verl.rl_data import make_game_data  # noqa: E402
-from pear_verl.score import ScoreSettings, score_parallel  # noqa: E402
-from pear_verl.tiny import save_tiny_model  # noqa: E402
+from pear_verl.behaviour.generate import GenerationSettings, generate  # noqa: E402
+from pear_verl.common.parallel import run_tasks  # noqa: E402
+from pear_verl.evaluation.rl_data import make_game_data  # noqa: E402
+from pear_verl.behaviour.score import ScoreSettings, score_parallel  # noqa: E402
+from pear_verl.demo.tiny import save_tiny_model  # noqa: E402
 
 
 def timed(fn) -> tuple[float, pd.DataFrame]:
@@ -40,7 +40,7 @@ def timed(fn) -> tuple[float, pd.DataFrame]:
 
 
 def _import_stages() -> None:
-    import pear_verl.generate  # noqa: F401  (what a worker imports before its first chunk: torch, verl, transformers)
+    import pear_verl.behaviour.generate  # noqa: F401  (what a worker imports before its first chunk: torch, verl, transformers)
 
 
 def ray_overhead(workers: int) -> float:

@@ -22,9 +22,10 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from pear_verl.cpu_runtime.token_sampler import SamplingRequest, sample_batch
-from pear_verl.rl_data import make_game_data
-from pear_verl.scoring import HFScorer, SamplingDistribution, TokenSequence
-from pear_verl.tiny import save_tiny_model
+from pear_verl.evaluation.rl_data import make_game_data
+from pear_verl.behaviour.hf_backend import HFScorer
+from pear_verl.behaviour.sampling import SamplingDistribution, TokenSequence
+from pear_verl.demo.tiny import save_tiny_model
 
 
 def alternate(first, second, rounds: int = 3) -> tuple[float, float]:
@@ -50,7 +51,7 @@ def main() -> None:
     from vllm import SamplingParams
     from vllm.inputs import TokensPrompt
 
-    from pear_verl.vllm_backend import VLLMScorer, make_llm
+    from pear_verl.behaviour.vllm_backend import VLLMScorer, make_llm
 
     tmp = Path(tempfile.mkdtemp())
     model_dir = save_tiny_model(tmp / "m", hidden=args.hidden, layers=args.layers, heads=args.hidden // 32)

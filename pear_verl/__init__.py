@@ -1,8 +1,10 @@
-"""pear_verl: PEAR importance-weighted SFT for verl (see README.md and ../shared/PEAR.md).
+"""pear_verl: PEAR importance-weighted SFT for verl, and what a PEAR-then-RL run needs around it.
 
-Modules, read in this order: `weights` (the math), `losses` (verl loss functions), `data` (dataset
-with behaviour log-probs), `trainer` + `sft` (verl SFT trainer subclass and entry point), `cpu_runtime`
-(running verl on CPU), `tiny` (local test models).
+Parts, read in this order: `training` (the method inside verl's SFT trainer; entry point `sft`),
+`behaviour` (behaviour log-probs: score, generate, report), `evaluation` (pass@k and verdicts),
+`cpu_runtime` (verl and vLLM on a CPU), `demo` (the built-in CPU demo and tiny models), `recipe` (the
+recipes' checks), `common` (files, checks, provenance, Ray shards). Entry points: `cli` (`pear-verl`),
+`sft` (`python -m pear_verl.sft`), `plugin` (verl.plugins). See README.md and docs/.
 """
 
 __version__ = "0.1.0"

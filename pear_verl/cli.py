@@ -7,7 +7,7 @@ set `check` (a function of the parsed arguments that raises ValueError on values
 touches no file, so the recipes' DRY_RUN runs it too). A user's mistake ends in one line,
 `pear-verl: error: ...`, never a traceback. Run `pear-verl --help` (every flag with its default).
 The recipes' DRY_RUN parses pear-verl calls with `build_parser()` and `check_values()`
-(`pear_verl.recipe_check`).
+(`pear_verl.recipe.check`).
 """
 
 from __future__ import annotations
@@ -15,8 +15,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pear_verl import __version__, compare, evaluate, generate, report, rl_data, score
-from pear_verl.io import model_path_problem
+from pear_verl import __version__
+from pear_verl.behaviour import generate, report, score
+from pear_verl.evaluation import compare, evaluate, rl_data
+from pear_verl.common.io import model_path_problem
 
 MODEL_ARGS = ("model", "tokenizer")
 

@@ -65,8 +65,8 @@ def run_pear_sft(config: DictConfig) -> None:
     """Start the process group, train, tear down: verl's `run_sft` with our trainer (and CPU)."""
     from verl.utils.distributed import destroy_global_process_group, initialize_global_process_group
 
-    from pear_verl.checkpoints import check_same_data, merge_lora_on_save
-    from pear_verl.trainer import PearSFTTrainer
+    from pear_verl.training.checkpoints import check_same_data, merge_lora_on_save
+    from pear_verl.training.trainer import PearSFTTrainer
 
     if config.trainer.device == "cpu":
         from pear_verl.cpu_runtime.cpu_platform import enable_cpu_engines, init_cpu_process_group
@@ -85,7 +85,7 @@ def run_pear_sft(config: DictConfig) -> None:
 
 @hydra.main(config_path="config", config_name="pear_sft", version_base=None)
 def main(config: DictConfig) -> None:
-    from pear_verl.losses import PearLossConfig
+    from pear_verl.training.losses import PearLossConfig
 
     try:  # a bad `pear:` value is one line naming the key, before anything starts
         PearLossConfig.from_config(config.get("pear", {}))

@@ -5,7 +5,7 @@
 # Settings: every `: "${NAME:=default}"` of the recipe is checked by `check_settings` (values, sizes that
 # cannot work together, unknown variables such as SFT_EPOCH for SFT_EPOCHS): in a real run before stage 1.
 # DRY_RUN=1: no stage runs. The settings and each call are recorded in a plan and all are checked at the end
-# in one Python process (`finish`, python -m pear_verl.recipe_check), every problem reported at once: every
+# in one Python process (`finish`, python -m pear_verl.recipe.check), every problem reported at once: every
 # verl call's hydra config is composed against the installed verl (a misspelled or unknown key fails), every
 # pear-verl call's arguments are parsed and value-checked, and user-provided inputs must exist. The legacy
 # top-level custom_reward_function.* key, which verl accepts and ignores, is refused by verl_stage in every
@@ -52,12 +52,12 @@ plan() {
 }
 
 # check_settings: check every setting the recipe defines (its `: "${NAME:=...}"` lines) in one pass
-# (python -m pear_verl.recipe_settings); in DRY_RUN, with the plan.
+# (python -m pear_verl.recipe.settings); in DRY_RUN, with the plan.
 check_settings() {
   local name pairs=()
   for name in $(grep -oE '\$\{[A-Z][A-Z0-9_]*:=' "$0" | tr -d '${:=' | sort -u); do pairs+=("$name=${!name}"); done
   if dry; then plan settings settings "${pairs[@]}"; return; fi
-  python -m pear_verl.recipe_settings "${pairs[@]}"
+  python -m pear_verl.recipe.settings "${pairs[@]}"
 }
 
 # selected NAME: whether STAGES (comma-separated stage names, e.g. STAGES=sft on a worker node; empty: all)
@@ -144,7 +144,7 @@ verl_stage() {
 # finish: in DRY_RUN, check every recorded call in one process (a failure lists every bad call).
 finish() {
   dry || return 0
-  python -m pear_verl.recipe_check "$PLAN"
+  python -m pear_verl.recipe.check "$PLAN"
 }
 
 # latest DIR: DIR/global_step_<newest>, from the tracker file verl's trainers write.

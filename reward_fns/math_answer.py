@@ -411,9 +411,7 @@ def score_math(
 
 
 def main() -> None:
-    from reward_fns import compute_score
-
-    print(compute_score(data_source="math", solution_str=sys.argv[2], ground_truth=sys.argv[1]))
+    print(score_math(sys.argv[2], sys.argv[1]))
 
 
 if __name__ == "__main__":

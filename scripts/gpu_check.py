@@ -27,15 +27,16 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pear_verl.losses import base_token_loss  # noqa: E402
-from pear_verl.scoring import HFScorer, SamplingDistribution, TokenSequence  # noqa: E402
-from pear_verl.weights import pear_log_weights  # noqa: E402
+from pear_verl.training.losses import base_token_loss  # noqa: E402
+from pear_verl.behaviour.hf_backend import HFScorer  # noqa: E402
+from pear_verl.behaviour.sampling import SamplingDistribution, TokenSequence  # noqa: E402
+from pear_verl.training.weights import pear_log_weights  # noqa: E402
 from tests.reference import reference_log_weights  # noqa: E402
 
 # The weights are float64 arithmetic on bf16-rounded inputs (the reference sees the same rounding): absolute 1e-5.
 # The loss multiplies by bf16 token losses (~3 significant digits): relative 1e-2. Scoring: absolute, per token.
 TOLERANCES = {"weights_bf16": 1e-5, "loss_bf16": 1e-2, "scoring_fp32": 1e-4, "scoring_bf16": 0.15,
-              # Long samples: what HF generate's sampler drew with (pear_verl.sampled) vs rescoring the same tokens.
+              # Long samples: what HF generate's sampler drew with (pear_verl.behaviour.sampled) vs rescoring the same tokens.
               "sampled_vs_rescored_fp32": 1e-3, "sampled_vs_rescored_bf16": 0.3,
               # Packed rows (restarting position_ids, transformers' per-sequence masks) vs each sequence alone.
               "packed_vs_alone_fp32": 1e-4, "packed_vs_alone_bf16": 0.15}
@@ -118,7 +119,7 @@ def check_long_sampling(device: str, model_dir: Path, new_tokens: int = 2000) ->
     (HFScorer, same dtype, τ = 0.8, top-p 0.95): the two must agree, or PEAR's π_β is not what was sampled."""
     from transformers import AutoModelForCausalLM, LogitsProcessorList
 
-    from pear_verl.sampled import sampling_processors
+    from pear_verl.behaviour.sampled import sampling_processors
 
     out = {}
     for dtype in ("float32", "bfloat16"):
@@ -169,7 +170,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.device == "cuda" and not torch.cuda.is_available():
         sys.exit("gpu_check: no CUDA device (use --device cpu to run the same checks on CPU)")
-    from pear_verl.tiny import save_tiny_model
+    from pear_verl.demo.tiny import save_tiny_model
 
     start = time.monotonic()
     model_dir = Path(args.out).resolve().parent / "gpu_check_model"

@@ -18,7 +18,7 @@ export PATH="$PWD/.venv/bin:$PATH"  # python, torchrun and pear-verl of ./.venv
 OUT=${1:-runs/recipe_cpu}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
-TINY="--hidden 64 --heads 2"  # pear_verl.tiny.VLLM_TINY: vLLM's CPU attention needs head_dim >= 32
+TINY="--hidden 64 --heads 2"  # pear_verl.demo.tiny.VLLM_TINY: vLLM's CPU attention needs head_dim >= 32
 TEACHER_STEPS=40
 
 # Small countdown (as the demo): thousands of distinct puzzles up to reordering, short answers
@@ -36,12 +36,12 @@ export SFT_EXTRA="trainer.total_training_steps=4 ${SFT_EXTRA:-}"
 
 printf '\n== 0. tiny models: student, and a teacher that has seen solver answers\n' >&2
 # shellcheck disable=SC2086
-[ -e "$STUDENT/config.json" ] || python -m pear_verl.tiny "$STUDENT" --seed 0 $TINY
+[ -e "$STUDENT/config.json" ] || python -m pear_verl.demo.tiny "$STUDENT" --seed 0 $TINY
 if [ ! -e "$TEACHER/config.json" ]; then
   # shellcheck disable=SC2086
   [ -e "$OUT/models/solver/sft_train.parquet" ] || pear-verl games make --game "$TASK" $GAME_KNOBS --n 256 --test-n 8 --sft --out "$OUT/models/solver"
   # shellcheck disable=SC2086
-  python -m pear_verl.tiny "$OUT/models/teacher_init" --seed 1 $TINY
+  python -m pear_verl.demo.tiny "$OUT/models/teacher_init" --seed 1 $TINY
   VERL_FILE_LOGGER_PATH="$OUT/models/teacher.metrics.jsonl" python -m pear_verl.sft trainer.device=cpu data.num_workers=0 \
     +engine.mixed_precision.param_dtype=fp32 model.path="$OUT/models/teacher_init" \
     data.train_files="$OUT/models/solver/sft_train.parquet" data.train_batch_size=16 pear.enable=false optim.lr=3e-3 \

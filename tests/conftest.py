@@ -5,7 +5,7 @@ import random
 import pandas as pd
 import pytest
 
-from pear_verl.tiny import save_tiny_model
+from pear_verl.demo.tiny import save_tiny_model
 
 
 def chat_rows(n: int, seed: int = 0) -> list[dict]:
@@ -46,7 +46,7 @@ def raw_parquet(tmp_path_factory):
 @pytest.fixture(scope="session")
 def teacher_scored(tiny_models, raw_parquet, tmp_path_factory):
     """raw_parquet with the teacher's behaviour log-probs (pear-verl score)."""
-    from pear_verl.score import score_parquet
+    from pear_verl.behaviour.score import score_parquet
     from tests.reference import DATA_CONFIG
 
     return str(score_parquet(raw_parquet, tmp_path_factory.mktemp("teacher") / "train.parquet", tiny_models["teacher"], data_config=DATA_CONFIG))

@@ -32,11 +32,11 @@ def reference_log_weights(lp, blp, mask, variant, gamma, block_size, ratio_clip,
 
 def forward_log_probs(model_path, parquet, temperature=1.0, rows=None, max_length=1024) -> list[list[float]]:
     """log π(y_t) of every trainable token of every row (or of `rows`): one unbatched forward per row,
-    normalised with a plain loop over the vocabulary (independent of pear_verl.scoring)."""
+    normalised with a plain loop over the vocabulary (independent of pear_verl.behaviour.sampling)."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from pear_verl.data import PearSFTDataset
+    from pear_verl.training.data import PearSFTDataset
 
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32).eval()

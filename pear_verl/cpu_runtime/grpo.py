@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 
 from pear_verl.cpu_runtime.shm_guard import run_guarded, shm_guard
-from pear_verl.io import run_logged
+from pear_verl.common.io import run_logged
 
 # pear_verl.cpu_runtime.replay_order (not imported here: it imports verl's trainer)
 REPLAY_ORDER = ("pkg://pear_verl.cpu_runtime.replay_order", "CanonicalOrderReplayBuffer")

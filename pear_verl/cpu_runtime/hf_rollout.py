@@ -59,7 +59,7 @@ class HFRolloutServer:
     """One rollout server (a Ray actor): batches concurrent `generate` calls onto an HF model."""
 
     def __init__(self, config, model_config, replica_rank: int, node_rank: int):
-        from pear_verl.checkpoints import load_causal_lm
+        from pear_verl.training.checkpoints import load_causal_lm
 
         config = omega_conf_to_dataclass(config)
         model_config = omega_conf_to_dataclass(model_config, dataclass_type=HFModelConfig)

@@ -16,7 +16,7 @@ from collections import Counter
 from fractions import Fraction
 from typing import Optional
 
-from reward_fns.games import Game, Verdict, answer_instruction, in_range, register_game
+from reward_fns.games.base import Game, Verdict, answer_instruction, in_range, register_game
 from reward_fns.games.arithmetic import ArithmeticRejected, evaluate
 
 _TRAILING_EQUALS = re.compile(r"=\s*-?\d+\s*$")

@@ -16,7 +16,7 @@ import random
 import re
 from typing import Optional
 
-from reward_fns.games import Game, Verdict, answer_instruction, in_range, register_game
+from reward_fns.games.base import Game, Verdict, answer_instruction, in_range, register_game
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 

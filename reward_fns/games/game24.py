@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 
-from reward_fns.games import in_range, register_game
+from reward_fns.games.base import in_range, register_game
 from reward_fns.games.countdown import Countdown, reach, search
 
 

@@ -16,7 +16,7 @@ import json
 import random
 import re
 
-from reward_fns.games import Game, Verdict, answer_instruction, in_range, register_game
+from reward_fns.games.base import Game, Verdict, answer_instruction, in_range, register_game
 
 MAX_TRIES = 10_000
 MAX_DEPTH = 6

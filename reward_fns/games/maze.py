@@ -15,7 +15,7 @@ import random
 import re
 from collections import deque
 
-from reward_fns.games import Game, Verdict, answer_instruction, in_range, register_game
+from reward_fns.games.base import Game, Verdict, answer_instruction, in_range, register_game
 
 MOVES = {"U": (-1, 0), "D": (1, 0), "L": (0, -1), "R": (0, 1)}
 _WORDS = {"UP": "U", "DOWN": "D", "LEFT": "L", "RIGHT": "R"}

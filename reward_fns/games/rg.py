@@ -30,8 +30,8 @@ import sys
 import threading
 from typing import Any, Optional
 
-from reward_fns.games import RG_PREFIX as PREFIX
-from reward_fns.games import Game, Verdict, answer_instruction, register_game
+from reward_fns.games.base import RG_PREFIX as PREFIX
+from reward_fns.games.base import Game, Verdict, answer_instruction, register_game
 from reward_fns.games.rg_fixes import EXCLUDED, GENERATION_FILTERS
 from reward_fns.sandbox import BoundedPool
 
@@ -220,11 +220,11 @@ def register_all() -> tuple[str, ...]:
     return tuple(names)
 
 
-if __name__ == "__main__":
-    from reward_fns import compute_score
-    from reward_fns.games import get_game
+if __name__ == "__main__":  # python -m reward_fns.games.rg [task]: one puzzle, its prompt, gold answer and verdict
+    from reward_fns.games.base import _REGISTRY
 
-    game = get_game(PREFIX + (sys.argv[1] if len(sys.argv) > 1 else "puzzle24"))
+    register_all()
+    game = _REGISTRY[PREFIX + (sys.argv[1] if len(sys.argv) > 1 else "puzzle24")]
     puzzle = game.generate(random.Random(0))
     print(game.prompt(puzzle), "\n\ngold:", game.solve(puzzle))
-    print(compute_score("game/" + game.name, f"<answer>{game.solve(puzzle)}</answer>", json.dumps(puzzle)))
+    print(game.check(puzzle, game.solve(puzzle)))

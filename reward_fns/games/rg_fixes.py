@@ -21,7 +21,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from reward_fns.games import Verdict
+from reward_fns.games.base import Verdict
+from reward_fns.games.safe_parse import safe_parse_expr
 
 EXCLUDED = {
     "composite": "a mix of other tasks configured by name; use the tasks themselves",
@@ -115,8 +116,6 @@ def _names_once(answer: str, entry: dict) -> bool:
 def _only_the_variable_and_c(answer: str, entry: dict) -> bool:
     # The scorer differentiates the answer by the variable: any term in another symbol is a "constant",
     # so "gold + any expression in y" passes. Only the variable and the constant C may appear.
-    from reward_fns.games.rg_worker import safe_parse_expr
-
     try:
         symbols = {str(s) for s in safe_parse_expr(answer).free_symbols}
     except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError, ZeroDivisionError):

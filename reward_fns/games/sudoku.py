@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 import re
 
-from reward_fns.games import Game, Verdict, answer_instruction, in_range, register_game
+from reward_fns.games.base import Game, Verdict, answer_instruction, in_range, register_game
 
 
 def _box(size: int) -> int:

@@ -1,4 +1,4 @@
-"""pear_verl.checkpoints inside verl's real SFT trainer on CPU: a LoRA run's export is the trained
+"""pear_verl.training.checkpoints inside verl's real SFT trainer on CPU: a LoRA run's export is the trained
 base + adapter, and ranks on two torchrun "nodes" train together only on the same data.
 """
 
@@ -12,8 +12,8 @@ import pytest
 import torch
 from peft import LoraConfig, PeftModel, TaskType, get_peft_model
 
-from pear_verl.checkpoints import load_causal_lm
-from pear_verl.data import BEHAVIOR_KEY
+from pear_verl.training.checkpoints import load_causal_lm
+from pear_verl.training.data import BEHAVIOR_KEY
 from tests.integration.test_sft_e2e import checked, run_sft
 
 pytestmark = pytest.mark.integration

@@ -1,5 +1,5 @@
 """Recipes in DRY_RUN mode: every verl call is composed by hydra against the installed verl, every
-pear-verl call's arguments are parsed (all in one process, `pear_verl.recipe_check`); bad keys, legacy
+pear-verl call's arguments are parsed (all in one process, `pear_verl.recipe.check`); bad keys, legacy
 keys, missing inputs and command-line arguments fail. (`test_recipe_cpu.py` runs the recipes for real.)"""
 
 import os

@@ -18,8 +18,8 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from pear_verl.data import BEHAVIOR_KEY, FINGERPRINT_KEY
-from pear_verl.score import score_parquet
+from pear_verl.training.data import BEHAVIOR_KEY, FINGERPRINT_KEY
+from pear_verl.behaviour.score import score_parquet
 from tests.reference import DATA_CONFIG, forward_log_probs, reference_log_weights
 
 pytestmark = pytest.mark.integration
@@ -73,7 +73,7 @@ def own_data(tiny_models, raw_parquet, tmp_path_factory):
 
 
 def offline_step1(model_path, train, objective, variant, gamma, block_size, ratio_clip, log_weight_clip):
-    """Step-1 loss and PEAR metrics from the initial model, by plain loops (independent of pear_verl.losses)."""
+    """Step-1 loss and PEAR metrics from the initial model, by plain loops (independent of pear_verl.training.losses)."""
     behavior = pd.read_parquet(train)[BEHAVIOR_KEY]
     total, weights, deltas, bases = 0.0, [], [], []
     for i, lp in enumerate(forward_log_probs(model_path, train)):

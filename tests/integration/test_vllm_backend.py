@@ -6,12 +6,13 @@ Tolerance: 1e-4 per token (both sides float32; observed about 1e-6). Each test s
 import pandas as pd
 import pytest
 
-from pear_verl.data import BEHAVIOR_KEY
-from pear_verl.generate import GenerationSettings, generate, read_generation_metadata
-from pear_verl.rl_data import make_game_data
-from pear_verl.score import read_behavior_metadata, score_parquet
-from pear_verl.scoring import HFScorer, SamplingDistribution, TokenSequence
-from pear_verl.tiny import VLLM_TINY, save_tiny_model
+from pear_verl.training.data import BEHAVIOR_KEY
+from pear_verl.behaviour.generate import GenerationSettings, generate, read_generation_metadata
+from pear_verl.evaluation.rl_data import make_game_data
+from pear_verl.behaviour.score import read_behavior_metadata, score_parquet
+from pear_verl.behaviour.hf_backend import HFScorer
+from pear_verl.behaviour.sampling import SamplingDistribution, TokenSequence
+from pear_verl.demo.tiny import VLLM_TINY, save_tiny_model
 from tests.reference import DATA_CONFIG, forward_log_probs
 
 pytestmark = pytest.mark.integration
@@ -49,7 +50,7 @@ def test_score_vllm_matches_hf_and_the_loop_reference(teacher, raw_parquet, tmp_
 def test_generate_with_vllm_rescores_under_the_sampling_distribution(teacher, prompts, tmp_path, temperature, scored_by, monkeypatch):
     """τ = 1: rescored by the engine that sampled; τ = 0.7: by HF after that engine was shut down. Either way
     the job starts one engine and shuts it down."""
-    import pear_verl.vllm_backend as vllm_backend
+    import pear_verl.behaviour.vllm_backend as vllm_backend
 
     events = []
     make_llm, shutdown = vllm_backend.make_llm, vllm_backend.shutdown
@@ -72,7 +73,7 @@ def test_hf_scoring_is_the_distribution_vllm_samples_from(teacher):
     equal HF scoring of the same token sequences under the same SamplingDistribution."""
     from vllm import SamplingParams
 
-    from pear_verl.vllm_backend import make_llm, shutdown
+    from pear_verl.behaviour.vllm_backend import make_llm, shutdown
 
     dist = SamplingDistribution(temperature=0.7, top_k=50)
     llm = make_llm(teacher, dtype="float32", enforce_eager=True, logprobs_mode="processed_logprobs")

@@ -4,7 +4,7 @@ import pytest
 
 from pear_verl.cpu_runtime.cpu_platform import PlatformCPU
 from pear_verl.cpu_runtime.grpo import cpu_grpo_overrides
-from pear_verl.recipe_check import compose
+from pear_verl.recipe.check import compose
 
 
 @pytest.mark.parametrize("rollout", ["vllm", "hf"])

@@ -132,7 +132,7 @@ def test_a_seeded_response_does_not_depend_on_its_batch(tmp_path):
     make-up, at any position (the demo's student shape: without MIN_ROWS, batches of 1–10 rows differ)."""
     import random
 
-    from pear_verl.tiny import save_tiny_model
+    from pear_verl.demo.tiny import save_tiny_model
 
     demo_shaped = AutoModelForCausalLM.from_pretrained(save_tiny_model(tmp_path / "m", seed=0, hidden=128, layers=4, heads=4), dtype=torch.float32).eval()
     rng = random.Random(0)

@@ -18,6 +18,7 @@ rg_factory = pytest.importorskip("reasoning_gym.factory")
 from reward_fns import compute_score  # noqa: E402
 from reward_fns.games import get_game, register_game  # noqa: E402
 from reward_fns.games.rg import register_all, task_names  # noqa: E402
+from reward_fns.games import safe_parse  # noqa: E402
 from reward_fns.games.rg_fixes import EXCLUDED, FULL_CREDIT_GUARDS, REPLACED  # noqa: E402
 
 REGISTERED = register_all()
@@ -271,7 +272,7 @@ def test_the_guard_refuses_evaluation_in_the_worker():
 def test_games_make_writes_rl_and_sft_parquet(tmp_path):
     import pandas as pd
 
-    from pear_verl.rl_data import make_game_data
+    from pear_verl.evaluation.rl_data import make_game_data
 
     counts = make_game_data("rg/puzzle24", 6, 2, 0, {"min_value": 2}, tmp_path, sft=True)
     assert counts == {"test": 2, "train": 6}
@@ -308,18 +309,17 @@ def test_every_text_evaluating_site_in_reasoning_gym_is_audited():
     assert found == set(EVAL_SITES)
 
 
-def test_model_text_is_parsed_not_evaluated_in_the_worker():
-    from reward_fns.games import rg_worker
-
+def test_model_text_is_parsed_not_evaluated():
+    """The parsers the worker swaps in for eval / parse_expr (reward_fns.games.safe_parse)."""
     for text in ("__import__('os').getpid()", "x.__class__", "(lambda: 1)()", "[i for i in range(9)]", "x**(10**9)"):
         with pytest.raises(ValueError):
-            rg_worker.safe_parse_expr(text)
+            safe_parse.safe_parse_expr(text)
         with pytest.raises(ValueError):
-            rg_worker.int_eval(text)
-    assert str(rg_worker.safe_parse_expr("-98*x**3/3 - 70*x**2 + C")) == str(-98 * __import__("sympy").Symbol("x") ** 3 / 3
+            safe_parse.int_eval(text)
+    assert str(safe_parse.safe_parse_expr("-98*x**3/3 - 70*x**2 + C")) == str(-98 * __import__("sympy").Symbol("x") ** 3 / 3
                                                                             - 70 * __import__("sympy").Symbol("x") ** 2
                                                                             + __import__("sympy").Symbol("C"))
-    assert rg_worker.int_eval("((0xc3ce << 0x3) + (0x1907 - 0x7de4))") == ((0xC3CE << 3) + (0x1907 - 0x7DE4))
+    assert safe_parse.int_eval("((0xc3ce << 0x3) + (0x1907 - 0x7de4))") == ((0xC3CE << 3) + (0x1907 - 0x7DE4))
 
 
 @pytest.mark.parametrize("task", ["simple_integration", "intermediate_integration"])
@@ -340,7 +340,7 @@ def test_games_make_splits_are_disjoint_on_the_question(tmp_path):
     """coin_flip draws the same question at many indices: train and test must not share one."""
     import pandas as pd
 
-    from pear_verl.rl_data import make_game_data
+    from pear_verl.evaluation.rl_data import make_game_data
 
     make_game_data("rg/coin_flip", 150, 50, 0, {}, tmp_path)
     questions = {split: [json.loads(t)["entry"]["question"] for t in pd.read_parquet(tmp_path / f"{split}.parquet")["reward_model"].map(lambda r: r["ground_truth"])] for split in ("train", "test")}
