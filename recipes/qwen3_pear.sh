@@ -36,7 +36,7 @@ TASK_SLUG="${TASK//\//_}"                   # rg/puzzle24 -> rg_puzzle24 in fold
 : "${WORK:=runs/qwen3_${TASK_SLUG}_${SFT_OBJECTIVE}}"
 : "${DATA:=runs/data_${TASK_SLUG}}"             # shared by PEAR and SFT runs: identical data
 
-# -- PEAR knobs (PEAR.md defaults) ---------------------------------------------------------------------
+# -- PEAR knobs (docs/method.md defaults) ---------------------------------------------------------------------
 : "${VARIANT:=token}" "${GAMMA:=0.999}" "${BLOCK_SIZE:=4}"
 : "${RATIO_CLIP:=[-0.08,0.3]}" "${LOG_WEIGHT_CLIP:=[-10.0,5.0]}" "${SELF_NORMALIZE:=false}"
 # LoRA SFT (LORA_RANK=0: full fine-tuning): verl's model.lora_rank/lora_alpha/target_modules. The SFT export

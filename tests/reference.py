@@ -1,4 +1,4 @@
-"""Plain loop-based references that tests compare the vectorised code against (PEAR.md, transcribed)."""
+"""Plain loop-based references that tests compare the vectorised code against (docs/method.md, transcribed)."""
 
 import math
 
@@ -19,7 +19,7 @@ def reference_log_weights(lp, blp, mask, variant, gamma, block_size, ratio_clip,
         pos = [i for i, m in enumerate(row) if m]
         T = len(pos)
         d = [clip(float(lp[b][i]) - float(blp[b][i]), ratio_clip) for i in pos]
-        for t in range(1, T + 1):  # 1-based, as in PEAR.md
+        for t in range(1, T + 1):  # 1-based, as in docs/method.md
             if variant == "sequence":
                 lw = sum(d)
             else:

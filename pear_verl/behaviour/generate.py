@@ -5,7 +5,7 @@ prompt from the teacher (vLLM on GPU, HF `generate` on CPU), checks each with `r
 (`compute_score(data_source, response, ground_truth)`), keeps them by policy (all / correct only /
 at most m per prompt) and writes an SFT parquet (`messages` = prompt + response). Its behaviour
 log-probs then come from *rescoring* the exact SFT token sequences with the same teacher and sampling
-temperature (`pear_verl.behaviour.score`), PEAR.md's safe default (`rescoring_settings` says which backend does it). Model, temperature, top-p, top-k, n, seed and
+temperature (`pear_verl.behaviour.score`), docs/method.md's safe default (`rescoring_settings` says which backend does it). Model, temperature, top-p, top-k, n, seed and
 the keep policy are stored in the parquet metadata (`pear_verl.generation`) so the run is reproducible.
 
 Resumable: prompts are processed in chunks, each written atomically under `OUT.gen-parts/`, each

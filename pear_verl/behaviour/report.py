@@ -1,7 +1,7 @@
 """`pear-verl report`: before training, see what PEAR's weights will look like for a student and data.
 
 Why: when the teacher is far from the student, δ = log π_θ − log π_β is very negative, clipped weights
-pile up at their bounds and the effective sample size collapses (PEAR.md, "What to watch"). This
+pile up at their bounds and the effective sample size collapses (docs/method.md). This
 computes the student's log-probs on a scored dataset (one prefill per row) and reports the
 distribution of δ and, per PEAR variant with the chosen knobs, the weights the first training step
 would use: mean/max G, ESS, clip fractions. For long traces it breaks the chosen variant down by response

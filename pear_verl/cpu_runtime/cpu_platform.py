@@ -1,7 +1,7 @@
 """Run verl's unmodified SFT trainer on CPU: a verl platform, an engine registration and gloo init.
 
 Why: verl 0.9.1 knows only nvidia/npu/amd platforms and registers its FSDP engines for cuda/npu. Every
-piece below plugs into one of verl's own extension points (see ../shared/VERL_NOTES.md); nothing in
+piece below plugs into one of verl's own extension points (see docs/cpu_runtime.md); nothing in
 verl is patched or forked.
 
 - `PlatformCPU` is registered with verl's `PlatformRegistry` under "cpu" when this module is imported.
@@ -138,7 +138,7 @@ class PlatformCPU(PlatformBase):
         return None
 
     def ray_resource_name(self) -> str:
-        return "GPU"  # verl's resource pools count logical "GPU"s; see VERL_NOTES.md (main_ppo on CPU)
+        return "GPU"  # verl's resource pools count logical "GPU"s; see docs/cpu_runtime.md
 
     def ray_noset_envvars(self) -> list[str]:
         return []

@@ -1,4 +1,4 @@
-"""PEAR importance weights: the math of ../shared/PEAR.md, vectorised, with no loop over tokens.
+"""PEAR importance weights: the math of docs/method.md, vectorised, with no loop over tokens.
 
 Why: PEAR re-weights each trainable token's SFT loss by G_t, a (clipped, discounted) product of
 per-decision importance ratios π_θ/π_β over the tokens *after* t. Everything here works in log space,
@@ -34,7 +34,7 @@ Bounds = Optional[tuple[float, float]]
 
 @dataclass(frozen=True)
 class WeightConfig:
-    """PEAR weighting knobs (PEAR.md defaults: token, γ=0.999, clips [−0.08, 0.3] and [−10, 5])."""
+    """PEAR weighting knobs (docs/method.md defaults: token, γ=0.999, clips [−0.08, 0.3] and [−10, 5])."""
 
     variant: str = "token"
     gamma: float = 1.0

@@ -2,7 +2,7 @@
 
 Every run trains a tiny local Qwen2. With `data.train_batch_size` equal to the dataset size, step 1
 sees every row exactly once (whatever the shuffle), so its loss and PEAR metrics can be recomputed
-offline from the initial model with the loop reference of PEAR.md.
+offline from the initial model with the loop reference of docs/method.md.
 """
 
 import json

@@ -23,7 +23,7 @@ def backward_token_log_weights(d, cfg):
 
 
 def loop_bucket_stats(delta, counts, cfg, fast=False):
-    """Plain loops: weights row by row with the PEAR.md reference (or its O(T) token form), then per-bucket sums."""
+    """Plain loops: weights row by row with the docs/method.md reference (or its O(T) token form), then per-bucket sums."""
     per_bucket = {}
     start = 0
     for T in counts:

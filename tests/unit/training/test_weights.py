@@ -1,4 +1,4 @@
-"""pear_verl.training.weights against a plain, loop-based transcription of PEAR.md on ragged batches."""
+"""pear_verl.training.weights against a plain, loop-based transcription of docs/method.md on ragged batches."""
 
 import math
 import random
