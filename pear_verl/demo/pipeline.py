@@ -186,7 +186,7 @@ def seeded_order(path: Path, seed: int) -> Path:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m pear_verl.demo", description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", default="runs/demo")
     parser.add_argument("--quick", action="store_true", help="smallest end-to-end run (minutes)")
     parser.add_argument("--arms", nargs="+", default=["sft", "pear"], choices=list(ARMS), help="sft must be one (the control)")
