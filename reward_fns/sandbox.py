@@ -15,7 +15,7 @@ costs milliseconds, not an interpreter start. The zygote first runs the pool's w
 worker starts with lazy imports done and caches filled. Each worker caps its address space (`RLIMIT_AS`).
 If the caller exits, the zygote and workers see EOF and exit too.
 
-Use: `pool = BoundedPool("reward_fns.math_answer:worker_check")`, then
+Use: `pool = BoundedPool("reward_fns.math_equivalence:worker_check")`, then
 `pool.call(gold, pred, timeout_s=2.0)` -> `CallResult(ok, value, error)`. Thread-safe.
 """
 

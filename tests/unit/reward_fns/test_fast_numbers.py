@@ -11,7 +11,8 @@ import sympy
 
 from bench.grpo_math_batch import grpo_batch
 from reward_fns.fast_numbers import _context, _Reader, _tokens, fast_verdict
-from reward_fns.math_answer import equivalent, extract_answer, gold_answer
+from reward_fns.math_answer import extract_answer, gold_answer
+from reward_fns.math_equivalence import equivalent
 from tests.unit.reward_fns.math_corpus import CASES
 
 

@@ -7,7 +7,8 @@ import pytest
 import sympy
 
 from reward_fns import compute_score
-from reward_fns.math_answer import _numbers_agree, extract_answer, gold_answer
+from reward_fns.math_answer import extract_answer, gold_answer
+from reward_fns.math_equivalence import _numbers_agree
 from tests.unit.reward_fns.math_corpus import CASES
 
 
