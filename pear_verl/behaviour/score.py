@@ -161,7 +161,7 @@ def score_shard(in_paths: list[str], out: str | Path, settings: ScoreSettings, s
                     "__row": list(range(start, stop)),
                     BEHAVIOR_KEY: [v.tolist() for v in values],
                     FINGERPRINT_KEY: [tokenization_fingerprint(s["input_ids"], s["loss_mask"]) for s in samples],
-                    "__edge": getattr(scorer, "edge_tokens", None) or [0] * len(samples),
+                    "__edge": scorer.edge_tokens,
                 }
             )
             with atomic_path(part) as tmp:

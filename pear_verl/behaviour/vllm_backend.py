@@ -116,6 +116,7 @@ class VLLMScorer:
         from vllm.inputs import TokensPrompt
 
         self.check(dist)
+        self.edge_tokens = [0] * len(sequences)  # untruncated distributions have no top-k/top-p edge (hf_backend.HFScorer)
         prompts = [TokensPrompt(prompt_token_ids=s.input_ids.tolist()) for s in sequences]
         outputs = self.llm.generate(prompts, SamplingParams(max_tokens=1, prompt_logprobs=0, temperature=1.0), use_tqdm=False)
         results = []
