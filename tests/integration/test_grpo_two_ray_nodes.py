@@ -177,7 +177,7 @@ def one_node(tmp_path_factory, game):
 
 
 def test_grpo_places_one_worker_on_each_ray_node(two_nodes, game):
-    run, (export, metrics, seconds), node_ids, placed = two_nodes
+    _, (export, metrics, seconds), node_ids, placed = two_nodes
     print(f"two-node GRPO step: {seconds:.0f} s; nodes {node_ids}; actors {placed}")
     assert [m["step"] for m in metrics] == [1] and (export / "config.json").exists()
     assert sorted(placed["WorkerDict"]) == node_ids  # rank 0 on one node, rank 1 on the other
