@@ -4,7 +4,9 @@ Why: with the CPU platform (`cpu_platform`), the process-group fix for Ray worke
 vLLM rollouts, the vLLM plugin (`vllm_plugin`), verl's own RL loop runs on a CPU with either rollout
 backend: `vllm` (verl's own vLLM rollout, on vLLM's CPU build: what GPU users run) or `hf` (this project's
 `hf_rollout`, transformers only). What remains is configuration: `cpu_grpo_overrides()` below, each for a
-stated reason. User overrides come after them, so they win.
+stated reason. User overrides come after them, so they win. The same command joins a Ray cluster made with
+`ray start` when RAY_ADDRESS names it (docs/scale.md): the environment above then reaches the workers through
+the job's runtime_env, and the logical CPUs and GPUs are the ones each node declared.
 
 The launcher runs `verl.trainer.main_ppo` unchanged, as a child process, with `VERL_PLATFORM=cpu`, and
 afterwards removes the shared-memory segments that vLLM's and verl's processes leaked (`shm_guard`), also
@@ -88,25 +90,40 @@ ROLLOUT_OVERRIDES = {
 }
 
 
+# The CPU platform in every verl process; Ray prints every worker's lines (no "repeated Nx" folding).
+CPU_ENV = {"VERL_PLATFORM": "cpu", "RAY_DEDUP_LOGS": "0"}
+
+# On a cluster named by RAY_ADDRESS (`ray start --head` / `ray start --address`), each node declares its logical
+# CPUs and GPUs with `ray start --num-cpus/--num-gpus`, and ray.init refuses them ("When connecting to an
+# existing cluster, num_cpus and num_gpus must not be provided").
+JOIN_CLUSTER_OVERRIDES = ["ray_kwargs.ray_init.num_cpus=null", "ray_kwargs.ray_init.num_gpus=null"]
+
+
+def worker_env_overrides(env: dict[str, str]) -> list[str]:
+    """`env` for every Ray worker, through the job's runtime_env: on a cluster made with `ray start`, workers
+    inherit their node's environment, not the launcher's (on the cluster main_ppo starts itself, both agree)."""
+    # Quoted: Ray takes only string values, and hydra would read "0" as an int.
+    return [f"+ray_kwargs.ray_init.runtime_env.env_vars.{key}='{value}'" for key, value in env.items()]
+
+
 def cpu_grpo_overrides(rollout: str = "vllm") -> list[str]:
     if rollout not in ROLLOUT_OVERRIDES:
         raise ValueError(f"rollout must be one of {sorted(ROLLOUT_OVERRIDES)}, got {rollout!r}")
-    return [*COMMON_OVERRIDES, *ROLLOUT_OVERRIDES[rollout]]
+    joined = JOIN_CLUSTER_OVERRIDES if os.environ.get("RAY_ADDRESS") else []
+    return [*COMMON_OVERRIDES, *ROLLOUT_OVERRIDES[rollout], *worker_env_overrides(CPU_ENV), *joined]
 
 
 def grpo_command(overrides: list[str], rollout: str = "vllm") -> list[str]:
     return [sys.executable, "-m", "verl.trainer.main_ppo", *cpu_grpo_overrides(rollout), *overrides]
 
 
-# The CPU platform in every verl process; Ray prints every worker's lines (no "repeated Nx" folding).
-CPU_ENV = {"VERL_PLATFORM": "cpu", "RAY_DEDUP_LOGS": "0"}
-
-
 def launch_grpo(run_dir: Path, overrides: list[str], rollout: str = "vllm") -> None:
     """Run main_ppo on CPU (logs and metrics in `run_dir`, see `io.run_logged`), leaking no shared memory.
 
     Output: `run_dir/ckpt` (checkpoints), `run_dir/metrics.jsonl`, `run_dir/train.log`."""
-    cmd = grpo_command([f"trainer.default_local_dir={run_dir / 'ckpt'}", *overrides], rollout)
+    # run_logged points verl's file logger (in the TaskRunner, a Ray worker) at run_dir/metrics.jsonl.
+    logger_env = worker_env_overrides({"VERL_FILE_LOGGER_PATH": str(run_dir / "metrics.jsonl")})
+    cmd = grpo_command([f"trainer.default_local_dir={run_dir / 'ckpt'}", *logger_env, *overrides], rollout)
     print("$ VERL_PLATFORM=cpu python", " ".join(cmd[1:]), flush=True)
     with shm_guard():
         run_logged(cmd, run_dir, CPU_ENV)

@@ -31,3 +31,15 @@ def test_platform_hook_sizes_the_vllm_kv_cache(monkeypatch):
     assert PlatformCPU().rollout_env_vars() == {"VLLM_CPU_KVCACHE_SPACE": "1"}
     monkeypatch.setenv("VLLM_CPU_KVCACHE_SPACE", "4")
     assert PlatformCPU().rollout_env_vars() == {"VLLM_CPU_KVCACHE_SPACE": "4"}
+
+
+def test_joining_a_ray_cluster_leaves_resources_to_the_nodes(monkeypatch):
+    """With RAY_ADDRESS, ray.init must get no num_cpus/num_gpus; the CPU platform reaches every worker via runtime_env."""
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    local = compose("verl.trainer.main_ppo", cpu_grpo_overrides("hf")).ray_kwargs.ray_init
+    assert (local.num_cpus, local.num_gpus) == (32, 1)
+    monkeypatch.setenv("RAY_ADDRESS", "127.0.0.1:6379")
+    joined = compose("verl.trainer.main_ppo", cpu_grpo_overrides("hf")).ray_kwargs.ray_init
+    assert (joined.num_cpus, joined.num_gpus) == (None, None)
+    for ray_init in (local, joined):
+        assert ray_init.runtime_env.env_vars == {"VERL_PLATFORM": "cpu", "RAY_DEDUP_LOGS": "0"}
