@@ -1,14 +1,14 @@
-"""What a lent GPU can check without verl, Ray or vLLM: PEAR's math in bf16 on CUDA, HF scoring and the token
+"""What a GPU with only torch and transformers can check: PEAR's math in bf16 on CUDA, HF scoring and the token
 sampler on CUDA, each against the CPU (float64 loop references for the math).
 
-Why: this project's CI has no GPU, and the GPU machines lent to some sessions have only torch and
-transformers. The code that runs on a GPU in a user's job and can run here is: the log-weights and the
-weighted loss (`weights`, `losses.base_token_loss`), scoring (`scoring.HFScorer`), the `hf` rollout's
-sampler (`cpu_runtime.token_sampler`), the log-probs `pear-verl generate` records while sampling long
-responses (`sampled.SampledLogProbs`, against rescoring) and packed sequences (verl's remove-padding layout). Every check prints a line, and the JSON summary is written to
---out. It also runs on CPU (`--device cpu`: the tests do, so the script cannot rot).
+Why: CI has no GPU. The code that runs on a GPU in a user's job and needs neither verl, Ray nor vLLM is: the
+log-weights and the weighted loss (`training.weights`, `training.losses.base_token_loss`), scoring
+(`behaviour.hf_backend.HFScorer`), the `hf` rollout's sampler (`cpu_runtime.token_sampler`), the log-probs
+`pear-verl generate` records while sampling long responses (`behaviour.sampled.SampledLogProbs`, against
+rescoring) and packed sequences (verl's remove-padding layout). Every check prints a line, and the JSON
+summary is written to --out. It also runs on CPU (`--device cpu`: the tests do, so the script cannot rot).
 
-Run: bash scripts/gpu_check.sh [--out gpu_check.json]   (about a minute on an H100)
+Run: bash scripts/gpu_check.sh [--out gpu_check.json]   (91 s on an H200, docs/gpu/gpu_check_h200.json)
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 import torch
+import transformers
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -136,7 +137,7 @@ def check_long_sampling(device: str, model_dir: Path, new_tokens: int = 2000) ->
         rescored = scorer.score(sequences, SamplingDistribution(0.8, None, 0.95))
         diff = max(float(abs(torch.from_numpy(r).double() - s.double()).max()) for r, s in zip(rescored, sampled))
         tag = "fp32" if dtype == "float32" else "bf16"
-        # Sampled tokens the rescoring put just outside the nucleus (scored at its edge: scoring.BoundarySlack).
+        # Sampled tokens the rescoring put just outside the nucleus (scored at its edge: behaviour.sampling.BoundarySlack).
         out[f"sampled_vs_rescored_{tag}"], out[f"edge_tokens_{tag}"] = diff, sum(scorer.edge_tokens)
         del model
     return out
@@ -181,7 +182,7 @@ def main() -> None:
     for key, value in results.items():
         print(f"{key:24s} {value}{'' if key not in TOLERANCES else f'   (tolerance {TOLERANCES[key]})'}")
     device_name = torch.cuda.get_device_name() if args.device == "cuda" else platform.processor() or "cpu"
-    summary = {"device": device_name, "torch": torch.__version__, "seconds": round(time.monotonic() - start, 1),
+    summary = {"device": device_name, "torch": torch.__version__, "transformers": transformers.__version__, "seconds": round(time.monotonic() - start, 1),
                "results": results, "tolerances": TOLERANCES, "failed": failed}
     Path(args.out).write_text(json.dumps(summary, indent=2) + "\n")
     print(f"gpu_check on {device_name}: {'FAILED ' + ', '.join(failed) if failed else 'all checks passed'} ({summary['seconds']} s)")

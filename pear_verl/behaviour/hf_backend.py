@@ -5,7 +5,7 @@ which vLLM's prompt log-probs cannot. `HFGenerator` samples n responses per chat
 `pear_verl.behaviour.sampled`'s recorder; `HFScorer` computes log π_β of given token sequences, packed into
 length-sorted batches of at most `max_batch_tokens` padded tokens (`padding_fraction` reports the waste).
 
-Run: used by `pear-verl generate`, `score`, `eval` and `report` with `--backend hf` (the default).
+Run: used by `pear-verl generate`, `score` and `eval` with `--backend hf` (the default), and by `pear-verl report`.
 """
 
 from __future__ import annotations

@@ -153,8 +153,10 @@ def score_shard(in_paths: list[str], out: str | Path, settings: ScoreSettings, s
             except OutsideSupport as err:
                 raise BehaviorDataError(
                     f"{dataset.where(start + err.sequence)}: token {err.token} at position {err.position} has probability 0 "
-                    f"under top_k={settings.top_k}, top_p={settings.top_p}, beyond --top-k-slack {settings.slack.top_k_logit} and "
-                    f"--top-p-slack {settings.slack.top_p_mass}: was the data really sampled with these settings?"
+                    f"under top_k={settings.top_k}, top_p={settings.top_p}, beyond "
+                    + " and ".join(f"--{k}-slack {v}" for k, v, used in (("top-k", settings.slack.top_k_logit, settings.top_k),
+                                                                         ("top-p", settings.slack.top_p_mass, settings.top_p)) if used)
+                    + ": was the data really sampled with these settings?"
                 ) from None
             frame = pd.DataFrame(
                 {
@@ -185,8 +187,7 @@ def score_shard(in_paths: list[str], out: str | Path, settings: ScoreSettings, s
     source = source.append_column(BEHAVIOR_KEY, pa.array(scored[BEHAVIOR_KEY].tolist(), type=pa.list_(pa.float32())))
     source = source.append_column(FINGERPRINT_KEY, pa.array(scored[FINGERPRINT_KEY].tolist(), type=pa.string()))
     edge = int(scored["__edge"].sum()) if "__edge" in scored else 0
-    if edge:
-        print(f"{target}: {edge} sampled tokens lay just outside the rescored top-k/top-p set, within the slack; scored at its edge")
+    report_edge_tokens(target, edge, sum(len(v) for v in scored[BEHAVIOR_KEY]))
     write_table_atomic(source, target, METADATA_KEY, {**asdict(settings), "record": record, "edge_tokens": edge})
     for p in parts.glob(f"shard{i}of{n}-*.parquet"):
         p.unlink()
@@ -253,6 +254,17 @@ def read_behavior_metadata(path: str | Path) -> dict:
     return read_json_metadata(path, METADATA_KEY)
 
 
+EDGE_WARNING_SHARE = 1e-3  # more edge tokens than this suggests other sampling settings, not numerical noise
+
+
+def report_edge_tokens(target: Path, edge: int, tokens: int) -> None:
+    if edge:
+        share = edge / max(tokens, 1)
+        print(f"{target}: {edge} of {tokens} trainable tokens ({share:.3%}) lay just outside the rescored top-k/top-p set, "
+              "within the slack, and were scored at its edge"
+              + (": more than numerical noise explains; were the data sampled with these top-k/top-p?" if share > EDGE_WARNING_SHARE else ""))
+
+
 def merge_shards(out: str | Path, n: int) -> Path:
     out = Path(out)
     paths = [shard_path(out, i, n) for i in range(n)]
@@ -260,11 +272,11 @@ def merge_shards(out: str | Path, n: int) -> Path:
     if missing:
         raise FileNotFoundError(f"missing shard files: {missing}")
     metas = [read_behavior_metadata(p) for p in paths]
+    edge = sum(m.pop("edge_tokens", 0) for m in metas)  # per shard: summed, not compared
     if any(m != metas[0] for m in metas):
         raise ValueError("shards were scored with different settings; refusing to merge")
     table = pa.concat_tables([pq.read_table(p) for p in paths])
-    with atomic_path(out) as tmp:
-        pq.write_table(table, tmp)
+    write_table_atomic(table, out, METADATA_KEY, {**metas[0], "edge_tokens": edge})
     _remove_if_empty(out.with_name(out.name + ".parts"))
     return out
 
@@ -321,7 +333,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                             "not refused: sampler and rescoring differ by numerical noise")
     score.add_argument("--top-p-slack", type=float, default=BoundarySlack.top_p_mass,
                        help="a sampled token whose more likely tokens hold less than top_p + this mass is scored at the top-p edge, "
-                            "not refused (0: refuse every token outside the rescored nucleus)")
+                            "not refused (0: no slack beyond ties)")
     score.add_argument("--shard", default="0/1", help="i/n: score the i-th of n contiguous slices, launched by hand (then merge with "
                        "score-merge); each process uses GPU 0 unless pinned: CUDA_VISIBLE_DEVICES=i pear-verl score ... --shard i/n. "
                        "--workers N does this on Ray, one device per shard")

@@ -27,7 +27,7 @@ trainer `det-0` for every sample). A prompt's n samples then get the same n seed
 its n sessions gets which sample follows arrival order, which `replay_order` makes irrelevant. Other ids (a
 fresh uuid per request) get seeds from the server's seeded generator in arrival order.
 
-Run: registered as "hf" by the `verl.plugins` entry point (`pear_verl.plugin`); see README "GRPO on CPU".
+Run: registered as "hf" by the `verl.plugins` entry point (`pear_verl.plugin`); see docs/cpu_runtime.md.
 """
 
 from __future__ import annotations

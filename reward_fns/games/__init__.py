@@ -19,7 +19,6 @@ import importlib
 import importlib.util
 import json
 import logging
-import random
 from importlib.metadata import entry_points
 
 from reward_fns.extract import after_thinking
@@ -105,9 +104,3 @@ def score_game(
     acc = 1.0 if verdict.correct else 0.0
     value = acc if verdict.correct or not partial_credit else min(max(verdict.partial, 0.0), 1.0)
     return reward_result((1 - format_weight) * value + format_weight, acc, True, answer)
-
-
-if __name__ == "__main__":
-    for game_name in game_names():
-        game = get_game(game_name)
-        print(f"== game/{game_name}  knobs={game.knobs}\n{game.prompt(game.generate(random.Random(0)))}\n")

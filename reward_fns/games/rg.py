@@ -17,7 +17,7 @@ How:
   against executing text); `acc` is full credit only, `partial` carries reasoning-gym's partial credit.
 The adapter registers only when `reasoning_gym` imports (~2 s, paid only by callers of `rg/` games).
 
-Run: `python -m reward_fns.games.rg [task]` prints a task's example prompt, gold answer and its reward.
+Run: `python -m reward_fns.games.rg [task]` prints a task's example prompt, gold answer and the game's verdict on it.
 """
 
 from __future__ import annotations

@@ -16,7 +16,6 @@ from pear_verl.demo.tiny import build_model, build_tokenizer
 from tests.reference import DATA_CONFIG, forward_log_probs
 
 
-
 def settings(model, **kw):
     return ScoreSettings(model=model, tokenizer=kw.pop("tokenizer", model), data_config=dict(DATA_CONFIG), **kw)
 
@@ -81,7 +80,7 @@ def loop_log_prob(scores: list[float], target: int, top_k, top_p, slack) -> tupl
 
 
 @pytest.mark.parametrize("slack", [None, BoundarySlack(0.0, 0.0), BoundarySlack(), BoundarySlack(1.0, 0.3)])
-@pytest.mark.parametrize("temperature,top_k,top_p", [(1.0, 5, None), (0.5, None, 0.9), (1.3, 20, 0.5), (1.0, None, 1.0), (0.8, 1, None), (0.7, 10, 0.8)])
+@pytest.mark.parametrize("temperature,top_k,top_p", [(1.0, 5, None), (0.5, None, 0.9), (1.3, 20, 0.5), (1.0, None, 1.0), (0.8, 1, None), (0.7, 10, 0.8), (1.0, 50, None)])
 def test_truncated_distributions_match_a_loop(temperature, top_k, top_p, slack):
     gen = torch.Generator().manual_seed(0)
     logits = torch.randn(60, 50, generator=gen) * 3
@@ -102,7 +101,7 @@ def test_truncated_distributions_match_a_loop(temperature, top_k, top_p, slack):
             assert got[row].item() == pytest.approx(want, abs=1e-5)
             assert bool(at_edge[row]) == want_edge
             edge_rows += want_edge
-    if slack == BoundarySlack(1.0, 0.3) and (top_k or 1) > 1 and top_p != 1.0:
+    if slack == BoundarySlack(1.0, 0.3) and 1 < (top_k or 2) < 50 and top_p != 1.0:  # some truncation to be at the edge of
         assert edge_rows > 0  # the slack is exercised, not only the refusals
 
 
@@ -132,12 +131,17 @@ def test_slack_flags_are_checked_before_any_work(tiny_models, raw_parquet, tmp_p
     assert not (tmp_path / "x.parquet").exists()
 
 
-def test_shards_merge_to_the_single_run(tiny_models, raw_parquet, tmp_path):
-    single = pd.read_parquet(score_shard([raw_parquet], tmp_path / "one.parquet", settings(tiny_models["teacher"])))
+@pytest.mark.parametrize("edge", [False, True])  # True: shards with different edge-token counts, summed on merging
+def test_shards_merge_to_the_single_run(tiny_models, raw_parquet, tmp_path, edge):
+    knobs = dict(top_k=1, slack=BoundarySlack(100.0, 0.0)) if edge else {}
+    one = score_shard([raw_parquet], tmp_path / "one.parquet", settings(tiny_models["teacher"], **knobs))
     for i in range(3):
-        score_shard([raw_parquet], tmp_path / "sharded.parquet", settings(tiny_models["teacher"]), shard=(i, 3))
-    merged = pd.read_parquet(merge_shards(tmp_path / "sharded.parquet", 3))
-    assert merged.equals(single)
+        score_shard([raw_parquet], tmp_path / "sharded.parquet", settings(tiny_models["teacher"], **knobs), shard=(i, 3))
+    shard_edges = [read_behavior_metadata(tmp_path / f"sharded.shard-{i}-of-3.parquet")["edge_tokens"] for i in range(3)]
+    merged = merge_shards(tmp_path / "sharded.parquet", 3)
+    assert pd.read_parquet(merged).equals(pd.read_parquet(one))
+    assert read_behavior_metadata(merged)["edge_tokens"] == read_behavior_metadata(one)["edge_tokens"] == sum(shard_edges)
+    assert (len(set(shard_edges)) > 1) == edge
 
 
 def test_killed_run_resumes_to_the_same_file(tiny_models, raw_parquet, tmp_path, monkeypatch):

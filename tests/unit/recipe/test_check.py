@@ -1,4 +1,4 @@
-"""recipe_check: the recipes' DRY_RUN plan survives any argument, and bad calls are reported by stage."""
+"""pear_verl.recipe.check: the recipes' DRY_RUN plan survives any argument, and bad calls are reported by stage."""
 
 import subprocess
 from pathlib import Path

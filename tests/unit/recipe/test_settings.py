@@ -1,4 +1,4 @@
-"""recipe_settings: every recipe variable's value, sizes that cannot work together, and typos of variable
+"""pear_verl.recipe.settings: every recipe variable's value, sizes that cannot work together, and typos of variable
 names are refused, each naming the variable; every problem at once. The defaults below are the ones
 `recipes/qwen3_pear.sh` defines (read from the file, so they cannot drift)."""
 
