@@ -19,6 +19,7 @@ Run:
 from __future__ import annotations
 
 import argparse
+import difflib
 import shutil
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -31,10 +32,10 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from pear_verl.training.data import BEHAVIOR_KEY, FINGERPRINT_KEY, BehaviorDataError, PearSFTDataset, raise_row_errors, tokenization_fingerprint
+from pear_verl.common import checks
 from pear_verl.common.io import atomic_path, read_json_metadata, write_table_atomic
 from pear_verl.common.parallel import add_arguments as add_worker_arguments, check_workers, crash_point, layout_free, run_tasks
 from pear_verl.common.provenance import check_record, parts_folder, record_of, refuse_outputs_equal_to_inputs
-from pear_verl.evaluation.rl_data import parse_knobs
 from pear_verl.behaviour.hf_backend import HFScorer
 from pear_verl.behaviour.sampling import DTYPES, BoundarySlack, OutsideSupport, SamplingDistribution, TokenSequence, resolve_dtype
 from pear_verl.behaviour.vllm_backend import VLLMScorer
@@ -289,11 +290,7 @@ DATA_KEYS = ("max_length", "truncation", "pad_mode", "messages_key", "tools_key"
 def data_settings(pairs: list[str]) -> dict:
     """`--data key=value` pairs as a data config, refused up front when a key is not a data.* setting or a value
     cannot be one (a typo would otherwise be ignored and the stages would tokenise differently)."""
-    import difflib
-
-    from pear_verl.common import checks
-
-    config = parse_knobs(pairs)
+    config = checks.key_values(pairs, "--data")
     for key, value in config.items():
         if key not in DATA_KEYS:
             close = difflib.get_close_matches(key, DATA_KEYS, n=1)

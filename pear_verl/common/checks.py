@@ -13,6 +13,8 @@ Use: `gamma = number("pear.gamma", cfg.gamma, low=0, high=1, low_open=True)`.
 
 from __future__ import annotations
 
+import json
+
 import math
 from collections.abc import Sequence
 from typing import Any, Callable, Optional
@@ -94,3 +96,18 @@ def from_text(key: str, text: str, kind: str) -> Any:
         except yaml.YAMLError:
             raise ValueError(f"{key}={text!r}: must be [lo, hi] (two numbers, lo <= hi) or null") from None
     return text
+
+
+def key_values(pairs: list[str], flag: str) -> dict:
+    """["n_numbers=4", "use_all=false"] -> {"n_numbers": 4, "use_all": False} (values read as JSON, else kept as
+    text); `flag` names the repeated option in the error."""
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ValueError(f"{flag} needs key=value, got {pair!r}")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out

@@ -29,17 +29,9 @@ from pear_verl.common import checks
 from pear_verl.behaviour.generate import GenerationSettings, make_generator, read_prompts
 from pear_verl.common.io import atomic_path, require_file, write_json_atomic
 from pear_verl.common.parallel import add_arguments as add_worker_arguments, check_workers, crash_point, run_tasks, split
+from pear_verl.evaluation.verdict import pass_at_k
 from pear_verl.behaviour.sampling import DTYPES, resolve_dtype
 from reward_fns import compute_score
-
-
-def pass_at_k(n: int, c: int, k: int) -> float:
-    """Unbiased pass@k for c correct out of n samples (Chen et al. 2021), stable product form."""
-    if not (0 <= c <= n and 1 <= k <= n):
-        raise ValueError(f"need 0 <= c <= n and 1 <= k <= n, got n={n}, c={c}, k={k}")
-    if n - c < k:
-        return 1.0
-    return float(1.0 - np.prod(1.0 - k / np.arange(n - c + 1, n + 1)))
 
 
 CHUNK = 16  # problems per seeded chunk: the seed of a chunk depends only on its first row, not on the worker

@@ -42,20 +42,6 @@ def rl_row(data_source: str, prompt: str, ground_truth: str, ability: str, split
     }
 
 
-def parse_knobs(pairs: list[str]) -> dict:
-    """["n_numbers=4", "use_all=false"] -> {"n_numbers": 4, "use_all": False} (values read as JSON)."""
-    knobs = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep:
-            raise ValueError(f"--knob needs key=value, got {pair!r}")
-        try:
-            knobs[key] = json.loads(value)
-        except json.JSONDecodeError:
-            knobs[key] = value
-    return knobs
-
-
 def check_game_request(game_name: str, n_train: int, n_test: int, knobs: dict):
     """(game, all knobs) if `games make` can be done, else a ValueError naming every bad flag and knob.
     Draws nothing."""
@@ -160,8 +146,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     make.add_argument("--sft", action="store_true", help="also write sft_train.parquet with solver answers")
     make.add_argument("--prompt-style", default="full", choices=PROMPT_STYLES, help="compact: the puzzle only, for small models")
     make.add_argument("--out", required=True, help="output folder (train.parquet, test.parquet)")
-    make.set_defaults(func=lambda a: print(make_game_data(a.game, a.n, a.test_n, a.seed, parse_knobs(a.knob), a.out, a.sft, a.prompt_style)),
-                      check=lambda a: check_game_request(a.game, a.n, a.test_n, parse_knobs(a.knob)))
+    make.set_defaults(func=lambda a: print(make_game_data(a.game, a.n, a.test_n, a.seed, checks.key_values(a.knob, "--knob"), a.out, a.sft, a.prompt_style)),
+                      check=lambda a: check_game_request(a.game, a.n, a.test_n, checks.key_values(a.knob, "--knob")))
     listing = games.add_parser("list", help="registered games and their knobs")
     listing.set_defaults(func=lambda a: [print(f"game/{n}: {get_game(n).knobs}") for n in game_names()])
 

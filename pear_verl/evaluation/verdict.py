@@ -33,10 +33,18 @@ import math
 
 import numpy as np
 
-from pear_verl.evaluation.evaluate import pass_at_k
 from pear_verl.evaluation.tdist import t_power, t_quantile, t_tail
 
 ALPHA, POWER, MAX_SEEDS = 0.05, 0.8, 1000
+
+
+def pass_at_k(n: int, c: int, k: int) -> float:
+    """Unbiased pass@k for c correct out of n samples (Chen et al. 2021), stable product form."""
+    if not (0 <= c <= n and 1 <= k <= n):
+        raise ValueError(f"need 0 <= c <= n and 1 <= k <= n, got n={n}, c={c}, k={k}")
+    if n - c < k:
+        return 1.0
+    return float(1.0 - np.prod(1.0 - k / np.arange(n - c + 1, n + 1)))
 
 
 def per_problem(result: dict, metric: str) -> np.ndarray:

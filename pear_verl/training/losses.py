@@ -34,7 +34,8 @@ from torch import Tensor
 if TYPE_CHECKING:  # annotations only: the math imports without tensordict (scripts/gpu_check.py)
     from tensordict import TensorDict
 
-from pear_verl.training.weights import WeightConfig, compact_log_weights
+from pear_verl.common import checks
+from pear_verl.training.weights import VARIANTS, WeightConfig, compact_log_weights
 
 OBJECTIVES = ("nll", "dft")
 BEHAVIOR_KEY = "behavior_log_probs"
@@ -59,9 +60,6 @@ class PearLossConfig:
     def from_config(cls, cfg: Any) -> "PearLossConfig":
         """Build from the hydra `pear:` block (a DictConfig or dict). Strict: booleans are true/false only
         (`bool("no")` is True), numbers must be numbers in range, clips ordered; errors name the key."""
-        from pear_verl.common import checks
-        from pear_verl.training.weights import VARIANTS
-
         return cls(
             enable=checks.boolean("pear.enable", cfg.get("enable", True)),
             objective=checks.choice("pear.objective", cfg.get("objective", "nll"), OBJECTIVES),

@@ -90,6 +90,18 @@ def test_no_import_circles():
     assert circles(import_graph()) == []
 
 
+def test_the_parts_are_layered():
+    """Between pear_verl's parts too (training, behaviour, evaluation, ...): no part imports one that imports it."""
+    part = lambda module: ".".join(module.split(".")[:2])  # noqa: E731
+    parts: dict[str, set[str]] = {}
+    for module, targets in import_graph().items():
+        parts.setdefault(part(module), set()).update(part(t) for t in targets if part(t) != part(module))
+    for targets in list(parts.values()):
+        for t in targets:
+            parts.setdefault(t, set())
+    assert circles(parts) == []
+
+
 @pytest.mark.parametrize("folder", ["pear_verl", "reward_fns", "reward_fns/games"])
 def test_top_level_listings_stay_short(folder):
     """About ten modules per folder: more is a sign the folder holds several parts. A game is one file by

@@ -8,7 +8,8 @@ import pytest
 from omegaconf import OmegaConf
 
 from pear_verl.cli import main as cli
-from pear_verl.evaluation.rl_data import make_game_data, make_math_data, parse_knobs
+from pear_verl.common.checks import key_values
+from pear_verl.evaluation.rl_data import make_game_data, make_math_data
 
 
 def test_game_data_rows_fit_verl_and_score_with_the_solver(tmp_path):
@@ -35,7 +36,7 @@ def test_same_seed_same_data(tmp_path):
 
 
 def test_knobs_are_checked():
-    assert parse_knobs(["n_numbers=5", "use_all=false", "name=x"]) == {"n_numbers": 5, "use_all": False, "name": "x"}
+    assert key_values(["n_numbers=5", "use_all=false", "name=x"], "--knob") == {"n_numbers": 5, "use_all": False, "name": "x"}
     with pytest.raises(ValueError, match="no knob"):
         make_game_data("countdown", 1, 1, 0, {"n_number": 5}, "/tmp/unused")
 
