@@ -30,8 +30,8 @@ def make_data(folder: Path, rows: int, tokens: int) -> dict:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from pear_verl.training.data import PearSFTDataset, tokenization_fingerprint
     from pear_verl.demo.tiny import build_tokenizer
+    from pear_verl.training.data import PearSFTDataset, tokenization_fingerprint
 
     tok = build_tokenizer()
     tok.save_pretrained(folder / "tok")

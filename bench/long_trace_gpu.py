@@ -23,8 +23,8 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pear_verl.behaviour.sampled import sampling_processors  # noqa: E402
 from pear_verl.behaviour.hf_backend import HFScorer  # noqa: E402
+from pear_verl.behaviour.sampled import sampling_processors  # noqa: E402
 from pear_verl.behaviour.sampling import SamplingDistribution, TokenSequence  # noqa: E402
 
 QWEN3_1_7B = dict(vocab_size=151936, hidden_size=2048, intermediate_size=6144, num_hidden_layers=28, num_attention_heads=16,

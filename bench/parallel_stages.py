@@ -27,10 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sft_step import long_conversations  # noqa: E402
 
 from pear_verl.behaviour.generate import GenerationSettings, generate  # noqa: E402
-from pear_verl.common.parallel import run_tasks  # noqa: E402
-from pear_verl.evaluation.rl_data import make_game_data  # noqa: E402
 from pear_verl.behaviour.score import ScoreSettings, score_parallel  # noqa: E402
+from pear_verl.common.parallel import run_tasks  # noqa: E402
 from pear_verl.demo.tiny import save_tiny_model  # noqa: E402
+from pear_verl.evaluation.rl_data import make_game_data  # noqa: E402
 
 
 def timed(fn) -> tuple[float, pd.DataFrame]:

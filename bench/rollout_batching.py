@@ -19,9 +19,9 @@ import pandas as pd
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from pear_verl.evaluation.rl_data import make_game_data
-from pear_verl.demo.tiny import save_tiny_model
 from pear_verl.cpu_runtime.token_sampler import SamplingRequest, sample_batch
+from pear_verl.demo.tiny import save_tiny_model
+from pear_verl.evaluation.rl_data import make_game_data
 
 
 def main() -> None:

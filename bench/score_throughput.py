@@ -21,10 +21,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sft_step import long_conversations  # noqa: E402
 
-from pear_verl.training.data import PearSFTDataset  # noqa: E402
 from pear_verl.behaviour.hf_backend import HFScorer  # noqa: E402
 from pear_verl.behaviour.sampling import SamplingDistribution, TokenSequence  # noqa: E402
 from pear_verl.demo.tiny import save_tiny_model  # noqa: E402
+from pear_verl.training.data import PearSFTDataset  # noqa: E402
 
 
 def main() -> None:

@@ -41,10 +41,10 @@ def long_conversations(n: int, tokens: int, seed: int = 0) -> pd.DataFrame:
 
 def build_trainer(work: Path, args):
     import pear_verl
-    from pear_verl.cpu_runtime.cpu_platform import enable_cpu_engines, init_cpu_process_group
     from pear_verl.behaviour.score import score_parquet
-    from pear_verl.sft import apply_cpu_settings
+    from pear_verl.cpu_runtime.cpu_platform import enable_cpu_engines, init_cpu_process_group
     from pear_verl.demo.tiny import save_tiny_model
+    from pear_verl.sft import apply_cpu_settings
     from pear_verl.training.trainer import PearSFTTrainer
 
     model = save_tiny_model(work / "model", seed=0, hidden=args.hidden, layers=args.layers)

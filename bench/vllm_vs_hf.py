@@ -21,11 +21,11 @@ import pandas as pd
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from pear_verl.cpu_runtime.token_sampler import SamplingRequest, sample_batch
-from pear_verl.evaluation.rl_data import make_game_data
 from pear_verl.behaviour.hf_backend import HFScorer
 from pear_verl.behaviour.sampling import SamplingDistribution, TokenSequence
+from pear_verl.cpu_runtime.token_sampler import SamplingRequest, sample_batch
 from pear_verl.demo.tiny import save_tiny_model
+from pear_verl.evaluation.rl_data import make_game_data
 
 
 def alternate(first, second, rounds: int = 3) -> tuple[float, float]:

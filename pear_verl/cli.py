@@ -17,8 +17,8 @@ import sys
 
 from pear_verl import __version__
 from pear_verl.behaviour import generate, report, score
-from pear_verl.evaluation import compare, evaluate, rl_data
 from pear_verl.common.io import model_path_problem
+from pear_verl.evaluation import compare, evaluate, rl_data
 
 MODEL_ARGS = ("model", "tokenizer")
 

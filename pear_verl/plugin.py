@@ -17,7 +17,6 @@ import os
 from pear_verl.cpu_runtime import cpu_platform  # registers the "cpu" platform with verl at import
 
 
-
 def _register_hf_rollout() -> None:
     """`actor_rollout_ref.rollout.name=hf`: the replica (driver side) and the in-worker adapter.
 

@@ -37,7 +37,6 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any, Optional
 
-
 SOFT_MARGIN_S = 0.15  # a worker stops a call this long before the caller would kill it
 
 

@@ -28,9 +28,9 @@ import transformers
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pear_verl.training.losses import base_token_loss  # noqa: E402
 from pear_verl.behaviour.hf_backend import HFScorer  # noqa: E402
 from pear_verl.behaviour.sampling import SamplingDistribution, TokenSequence  # noqa: E402
+from pear_verl.training.losses import base_token_loss  # noqa: E402
 from pear_verl.training.weights import pear_log_weights  # noqa: E402
 from tests.reference import reference_log_weights  # noqa: E402
 

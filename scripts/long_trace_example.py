@@ -16,8 +16,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pear_verl.behaviour.generate import GenerationSettings, generate  # noqa: E402
 from pear_verl.behaviour.report import run_report  # noqa: E402
-from pear_verl.evaluation.rl_data import make_game_data  # noqa: E402
 from pear_verl.demo.tiny import save_tiny_model  # noqa: E402
+from pear_verl.evaluation.rl_data import make_game_data  # noqa: E402
 
 PAPER_KNOBS = {"gamma": 0.999, "block_size": 4, "ratio_clip": (-0.08, 0.3), "log_weight_clip": (-10.0, 5.0)}
 

@@ -31,16 +31,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from pear_verl.training.chat_tokens import ChatRenderer
-from pear_verl.training.data import BEHAVIOR_KEY, parse_thinking
-from pear_verl.common.io import atomic_path, read_json_metadata, write_table_atomic
-from pear_verl.common.parallel import add_arguments as add_worker_arguments, check_workers, cluster, crash_point, layout_free, run_tasks, split
-from pear_verl.common.provenance import check_record, parts_folder, record_of, refuse_outputs_equal_to_inputs
 from pear_verl.behaviour.hf_backend import HFGenerator
 from pear_verl.behaviour.sampled import check_lengths, compare_log_probs
-from pear_verl.behaviour.score import DEFAULT_DATA_CONFIG, ScoreSettings, add_data_argument, data_settings, score_parallel, score_shard
 from pear_verl.behaviour.sampling import DTYPES, SamplingDistribution, resolve_dtype
+from pear_verl.behaviour.score import DEFAULT_DATA_CONFIG, ScoreSettings, add_data_argument, data_settings, score_parallel, score_shard
 from pear_verl.behaviour.vllm_backend import VLLMGenerator
+from pear_verl.common.io import atomic_path, read_json_metadata, write_table_atomic
+from pear_verl.common.parallel import add_arguments as add_worker_arguments
+from pear_verl.common.parallel import check_workers, cluster, crash_point, layout_free, run_tasks, split
+from pear_verl.common.provenance import check_record, parts_folder, record_of, refuse_outputs_equal_to_inputs
+from pear_verl.training.chat_tokens import ChatRenderer
+from pear_verl.training.data import BEHAVIOR_KEY, parse_thinking
 from reward_fns import compute_score
 
 METADATA_KEY = b"pear_verl.generation"

@@ -16,8 +16,16 @@ import numpy as np
 import torch
 
 from pear_verl.behaviour.sampled import sampling_processors
-from pear_verl.behaviour.sampling import (BoundarySlack, OutsideSupport, Sample, SamplingDistribution, TokenSequence, sampling_log_probs,
-                                         torch_dtype, trainable_targets)
+from pear_verl.behaviour.sampling import (
+    BoundarySlack,
+    OutsideSupport,
+    Sample,
+    SamplingDistribution,
+    TokenSequence,
+    sampling_log_probs,
+    torch_dtype,
+    trainable_targets,
+)
 from pear_verl.training.chat_tokens import end_of_turn_ids
 from pear_verl.training.checkpoints import load_causal_lm
 

@@ -15,20 +15,19 @@ Run: pear-verl report scored.parquet --model STUDENT --out reports/ [--variant t
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Optional
-
-import sys
 
 import numpy as np
 import torch
 
 from pear_verl.behaviour import preflight
-from pear_verl.training.data import PearSFTDataset
-from pear_verl.common.io import atomic_path, write_json_atomic
-from pear_verl.behaviour.score import DEFAULT_DATA_CONFIG, add_data_argument, data_settings
 from pear_verl.behaviour.hf_backend import HFScorer
 from pear_verl.behaviour.sampling import SamplingDistribution, TokenSequence
+from pear_verl.behaviour.score import DEFAULT_DATA_CONFIG, add_data_argument, data_settings
+from pear_verl.common.io import atomic_path, write_json_atomic
+from pear_verl.training.data import PearSFTDataset
 from pear_verl.training.weights import WeightConfig, compact_log_weights
 
 QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)

@@ -18,7 +18,6 @@ from typing import Optional
 
 import torch
 
-
 # Model dtypes for scoring and sampling; "auto" is the checkpoint's own (its config's dtype).
 DTYPES = ("auto", "float32", "bfloat16", "float16")
 

@@ -31,14 +31,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from pear_verl.training.data import BEHAVIOR_KEY, FINGERPRINT_KEY, BehaviorDataError, PearSFTDataset, raise_row_errors, tokenization_fingerprint
-from pear_verl.common import checks
-from pear_verl.common.io import atomic_path, read_json_metadata, write_table_atomic
-from pear_verl.common.parallel import add_arguments as add_worker_arguments, check_workers, crash_point, layout_free, run_tasks
-from pear_verl.common.provenance import check_record, parts_folder, record_of, refuse_outputs_equal_to_inputs
 from pear_verl.behaviour.hf_backend import HFScorer
 from pear_verl.behaviour.sampling import DTYPES, BoundarySlack, OutsideSupport, SamplingDistribution, TokenSequence, resolve_dtype
 from pear_verl.behaviour.vllm_backend import VLLMScorer
+from pear_verl.common import checks
+from pear_verl.common.io import atomic_path, read_json_metadata, write_table_atomic
+from pear_verl.common.parallel import add_arguments as add_worker_arguments
+from pear_verl.common.parallel import check_workers, crash_point, layout_free, run_tasks
+from pear_verl.common.provenance import check_record, parts_folder, record_of, refuse_outputs_equal_to_inputs
+from pear_verl.training.data import BEHAVIOR_KEY, FINGERPRINT_KEY, BehaviorDataError, PearSFTDataset, raise_row_errors, tokenization_fingerprint
 
 METADATA_KEY = b"pear_verl.behavior"
 DEFAULT_DATA_CONFIG = {"pad_mode": "no_padding", "truncation": "error", "max_length": 1024}

@@ -28,8 +28,8 @@ from typing import Optional, Sequence
 import numpy as np
 import torch
 
-from pear_verl.cpu_runtime import CPU_KV_CACHE_GIB
 from pear_verl.behaviour.sampling import Sample, SamplingDistribution, TokenSequence, resolve_dtype, trainable_targets
+from pear_verl.cpu_runtime import CPU_KV_CACHE_GIB
 
 
 def engine_kwargs(model: str, dtype: str = "auto", enforce_eager: bool = False, seed: int = 0, **extra) -> dict:

@@ -14,7 +14,6 @@ Use: `gamma = number("pear.gamma", cfg.gamma, low=0, high=1, low_open=True)`.
 from __future__ import annotations
 
 import json
-
 import math
 from collections.abc import Sequence
 from typing import Any, Callable, Optional

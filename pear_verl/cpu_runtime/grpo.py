@@ -24,8 +24,8 @@ import os
 import sys
 from pathlib import Path
 
-from pear_verl.cpu_runtime.shm_guard import run_guarded, shm_guard
 from pear_verl.common.io import run_logged
+from pear_verl.cpu_runtime.shm_guard import run_guarded, shm_guard
 
 # pear_verl.cpu_runtime.replay_order (not imported here: it imports verl's trainer)
 REPLAY_ORDER = ("pkg://pear_verl.cpu_runtime.replay_order", "CanonicalOrderReplayBuffer")

@@ -33,15 +33,15 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from pear_verl.demo import summary
-from pear_verl.cpu_runtime.grpo import launch_grpo
-from pear_verl.demo.task import GAME, KNOBS, PROMPT_STYLE, write_sft
-from pear_verl.evaluation.evaluate import run_eval
 from pear_verl.behaviour.generate import GenerationSettings, generate
-from pear_verl.common.io import JobFailed, run_logged, write_json_atomic, write_parquet_atomic
 from pear_verl.behaviour.report import run_report
-from pear_verl.evaluation.rl_data import make_game_data
+from pear_verl.common.io import JobFailed, run_logged, write_json_atomic, write_parquet_atomic
+from pear_verl.cpu_runtime.grpo import launch_grpo
+from pear_verl.demo import summary
+from pear_verl.demo.task import GAME, KNOBS, PROMPT_STYLE, write_sft
 from pear_verl.demo.tiny import save_tiny_model
+from pear_verl.evaluation.evaluate import run_eval
+from pear_verl.evaluation.rl_data import make_game_data
 
 ARMS = {"sft": ["pear.enable=false"], "pear": ["pear.variant=token"], "block": ["pear.variant=block"], "sequence": ["pear.variant=sequence"]}
 

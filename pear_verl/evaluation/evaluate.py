@@ -25,14 +25,14 @@ from typing import Optional
 import numpy as np
 from tqdm import tqdm
 
-from pear_verl.common import checks
 from pear_verl.behaviour.generate import GenerationSettings, make_generator, read_prompts
-from pear_verl.common.io import atomic_path, require_file, write_json_atomic
-from pear_verl.common.parallel import add_arguments as add_worker_arguments, check_workers, crash_point, run_tasks, split
-from pear_verl.evaluation.verdict import pass_at_k
 from pear_verl.behaviour.sampling import DTYPES, resolve_dtype
+from pear_verl.common import checks
+from pear_verl.common.io import atomic_path, require_file, write_json_atomic
+from pear_verl.common.parallel import add_arguments as add_worker_arguments
+from pear_verl.common.parallel import check_workers, crash_point, run_tasks, split
+from pear_verl.evaluation.verdict import pass_at_k
 from reward_fns import compute_score
-
 
 CHUNK = 16  # problems per seeded chunk: the seed of a chunk depends only on its first row, not on the worker
 

@@ -22,8 +22,18 @@ import logging
 from importlib.metadata import entry_points
 
 from reward_fns.extract import after_thinking
-from reward_fns.games.base import (_REGISTRY, MAX_ANSWER_CHARS, MAX_RESPONSE_CHARS, PROMPT_STYLES, RG_PREFIX, Game, Verdict,
-                                   answer_instruction, in_range, register_game)
+from reward_fns.games.base import (
+    _REGISTRY,
+    MAX_ANSWER_CHARS,
+    MAX_RESPONSE_CHARS,
+    PROMPT_STYLES,
+    RG_PREFIX,
+    Game,
+    Verdict,
+    answer_instruction,
+    in_range,
+    register_game,
+)
 from reward_fns.result import reward_result
 
 # Game authors import these from here (or from reward_fns.games.base, as the built-in games do).

@@ -16,8 +16,8 @@ from collections import Counter
 from fractions import Fraction
 from typing import Optional
 
-from reward_fns.games.base import Game, Verdict, answer_instruction, in_range, register_game
 from reward_fns.games.arithmetic import ArithmeticRejected, evaluate
+from reward_fns.games.base import Game, Verdict, answer_instruction, in_range, register_game
 
 _TRAILING_EQUALS = re.compile(r"=\s*-?\d+\s*$")
 _OPS = "+-*/"

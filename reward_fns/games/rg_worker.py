@@ -66,14 +66,14 @@ _MODULE_EVAL = {
 def _prepare() -> None:
     if _READY[0]:
         return
+    import fractions  # noqa: F401
     import importlib
-
-    import sympy
-    import sympy.parsing.sympy_parser
 
     import reasoning_gym  # noqa: F401  (imports every task module)
     import reasoning_gym.dataset  # noqa: F401
-    import fractions  # noqa: F401
+    import sympy
+    import sympy.parsing.sympy_parser
+
     import reward_fns.games.countdown  # noqa: F401  (the replaced scorers; imported here because the
     import reward_fns.games.rg  # noqa: F401  audit hook refuses the dataclass/namedtuple code an import may build)
 

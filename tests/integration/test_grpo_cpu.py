@@ -21,12 +21,12 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from pear_verl.behaviour.generate import GenerationSettings
 from pear_verl.cpu_runtime.shm_guard import segments
 from pear_verl.demo.pipeline import GAME, KNOBS, grpo_stage, hf_export, sft_stage, split_off_val
-from pear_verl.evaluation.evaluate import run_eval
-from pear_verl.behaviour.generate import GenerationSettings
-from pear_verl.evaluation.rl_data import make_game_data
 from pear_verl.demo.tiny import VLLM_TINY, save_tiny_model
+from pear_verl.evaluation.evaluate import run_eval
+from pear_verl.evaluation.rl_data import make_game_data
 from reward_fns import compute_score
 
 pytestmark = pytest.mark.integration

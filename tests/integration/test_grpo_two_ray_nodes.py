@@ -36,8 +36,8 @@ from pear_verl.cpu_runtime.grpo import CPU_ENV
 from pear_verl.cpu_runtime.shm_guard import segments
 from pear_verl.demo.pipeline import grpo_stage
 from pear_verl.demo.task import GAME, KNOBS
-from pear_verl.evaluation.rl_data import make_game_data
 from pear_verl.demo.tiny import save_tiny_model
+from pear_verl.evaluation.rl_data import make_game_data
 from tests.integration.test_grpo_cpu import REWARD, differences, weights
 
 pytestmark = pytest.mark.integration

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from transformers import AutoTokenizer
 
-from pear_verl.training.data import BEHAVIOR_KEY, PearSFTDataset
 from pear_verl.behaviour.generate import GenerationSettings, generate, read_generation_metadata
 from pear_verl.evaluation.rl_data import make_game_data
+from pear_verl.training.data import BEHAVIOR_KEY, PearSFTDataset
 from tests.integration.test_sft_e2e import checked, run_sft
 from tests.reference import forward_log_probs
 

@@ -13,12 +13,12 @@ import sys
 import pandas as pd
 import pytest
 
-from pear_verl.training.data import BEHAVIOR_KEY
-from pear_verl.evaluation.evaluate import run_eval
 from pear_verl.behaviour.generate import GenerationSettings, generate
-from pear_verl.common.parallel import CRASH_ONCE_ENV, LOCAL_OBJECT_STORE_BYTES
-from pear_verl.evaluation.rl_data import make_game_data
 from pear_verl.behaviour.score import ScoreSettings, score_parallel
+from pear_verl.common.parallel import CRASH_ONCE_ENV, LOCAL_OBJECT_STORE_BYTES
+from pear_verl.evaluation.evaluate import run_eval
+from pear_verl.evaluation.rl_data import make_game_data
+from pear_verl.training.data import BEHAVIOR_KEY
 from tests.reference import forward_log_probs
 
 pytestmark = pytest.mark.integration

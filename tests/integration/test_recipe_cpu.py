@@ -20,9 +20,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from pear_verl.behaviour.generate import read_generation_metadata
 from pear_verl.cpu_runtime.shm_guard import segments
 from pear_verl.training.data import BEHAVIOR_KEY
-from pear_verl.behaviour.generate import read_generation_metadata
 from reward_fns import compute_score
 from tests.integration.test_grpo_cpu import SYNC_TOLERANCE
 

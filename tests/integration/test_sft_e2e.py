@@ -18,8 +18,8 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from pear_verl.training.data import BEHAVIOR_KEY, FINGERPRINT_KEY
 from pear_verl.behaviour.score import score_parquet
+from pear_verl.training.data import BEHAVIOR_KEY, FINGERPRINT_KEY
 from tests.reference import DATA_CONFIG, forward_log_probs, reference_log_weights
 
 pytestmark = pytest.mark.integration

@@ -6,13 +6,13 @@ Tolerance: 1e-4 per token (both sides float32; observed about 1e-6). Each test s
 import pandas as pd
 import pytest
 
-from pear_verl.training.data import BEHAVIOR_KEY
 from pear_verl.behaviour.generate import GenerationSettings, generate, read_generation_metadata
-from pear_verl.evaluation.rl_data import make_game_data
-from pear_verl.behaviour.score import read_behavior_metadata, score_parquet
 from pear_verl.behaviour.hf_backend import HFScorer
 from pear_verl.behaviour.sampling import SamplingDistribution, TokenSequence
+from pear_verl.behaviour.score import read_behavior_metadata, score_parquet
 from pear_verl.demo.tiny import VLLM_TINY, save_tiny_model
+from pear_verl.evaluation.rl_data import make_game_data
+from pear_verl.training.data import BEHAVIOR_KEY
 from tests.reference import DATA_CONFIG, forward_log_probs
 
 pytestmark = pytest.mark.integration

@@ -3,11 +3,11 @@
 import pandas as pd
 import pytest
 
-from pear_verl.training.data import BEHAVIOR_KEY
 from pear_verl.behaviour.generate import GenerationSettings, generate, read_generation_metadata, select
-from pear_verl.evaluation.rl_data import make_game_data
 from pear_verl.behaviour.hf_backend import HFGenerator
 from pear_verl.behaviour.sampling import Sample
+from pear_verl.evaluation.rl_data import make_game_data
+from pear_verl.training.data import BEHAVIOR_KEY
 from reward_fns import compute_score
 from tests.reference import forward_log_probs
 

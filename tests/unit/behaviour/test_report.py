@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pear_verl.training.data import BEHAVIOR_KEY
 from pear_verl.behaviour.report import run_report
 from pear_verl.behaviour.score import score_parquet
+from pear_verl.training.data import BEHAVIOR_KEY
 from tests.reference import forward_log_probs, reference_log_weights
 
 KNOBS = {"gamma": 0.99, "block_size": 3, "ratio_clip": (-0.08, 0.3), "log_weight_clip": (-1.0, 0.5)}

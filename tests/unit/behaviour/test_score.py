@@ -7,12 +7,12 @@ import pytest
 import torch
 from transformers import AutoTokenizer
 
-from pear_verl.cli import main as cli
-from pear_verl.training.data import BEHAVIOR_KEY, FINGERPRINT_KEY, BehaviorDataError, PearSFTDataset
-from pear_verl.behaviour.score import ScoreSettings, merge_shards, read_behavior_metadata, score_shard
 from pear_verl.behaviour.hf_backend import HFScorer
 from pear_verl.behaviour.sampling import BoundarySlack, SamplingDistribution, sampling_log_probs
+from pear_verl.behaviour.score import ScoreSettings, merge_shards, read_behavior_metadata, score_shard
+from pear_verl.cli import main as cli
 from pear_verl.demo.tiny import build_model, build_tokenizer
+from pear_verl.training.data import BEHAVIOR_KEY, FINGERPRINT_KEY, BehaviorDataError, PearSFTDataset
 from tests.reference import DATA_CONFIG, forward_log_probs
 
 

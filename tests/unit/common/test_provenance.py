@@ -5,7 +5,15 @@ import json
 import pandas as pd
 import pytest
 
-from pear_verl.common.provenance import StaleOutput, check_record, differences, file_fingerprint, parts_folder, record_of, refuse_outputs_equal_to_inputs
+from pear_verl.common.provenance import (
+    StaleOutput,
+    check_record,
+    differences,
+    file_fingerprint,
+    parts_folder,
+    record_of,
+    refuse_outputs_equal_to_inputs,
+)
 
 
 def test_fingerprints_are_stable_and_change_with_content(tmp_path):

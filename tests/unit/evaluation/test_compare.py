@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from pear_verl.cli import main
-from pear_verl.evaluation.compare import compare, parse_arms
 from pear_verl.demo.summary import verdicts
+from pear_verl.evaluation.compare import compare, parse_arms
 
 N, PUZZLES = 4, 30
 

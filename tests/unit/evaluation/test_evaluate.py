@@ -7,12 +7,12 @@ from math import comb
 import pandas as pd
 import pytest
 
+from pear_verl.behaviour.generate import GenerationSettings
+from pear_verl.behaviour.sampling import Sample
 from pear_verl.evaluation.compare import compare
 from pear_verl.evaluation.evaluate import evaluate_benchmark, run_eval
-from pear_verl.evaluation.verdict import pass_at_k
-from pear_verl.behaviour.generate import GenerationSettings
 from pear_verl.evaluation.rl_data import make_game_data
-from pear_verl.behaviour.sampling import Sample
+from pear_verl.evaluation.verdict import pass_at_k
 from reward_fns.games import get_game
 
 

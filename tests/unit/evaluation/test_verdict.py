@@ -14,8 +14,7 @@ import math
 import numpy as np
 import pytest
 
-from pear_verl.evaluation.verdict import pass_at_k
-from pear_verl.evaluation.verdict import paired_verdict, per_problem, power, t_test, verdict_line
+from pear_verl.evaluation.verdict import paired_verdict, pass_at_k, per_problem, power, t_test, verdict_line
 
 RUNS, PUZZLES = 4000, 200
 

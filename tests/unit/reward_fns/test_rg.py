@@ -16,9 +16,12 @@ import pytest
 rg_factory = pytest.importorskip("reasoning_gym.factory")
 
 from reward_fns import compute_score  # noqa: E402
-from reward_fns.games import get_game, register_game  # noqa: E402
+from reward_fns.games import (  # noqa: E402
+    get_game,
+    register_game,
+    safe_parse,  # noqa: E402
+)
 from reward_fns.games.rg import register_all, task_names  # noqa: E402
-from reward_fns.games import safe_parse  # noqa: E402
 from reward_fns.games.rg_fixes import EXCLUDED, FULL_CREDIT_GUARDS, REPLACED  # noqa: E402
 
 REGISTERED = register_all()
@@ -221,9 +224,9 @@ def test_a_slow_scorer_is_cut_off():
 
 def hostile_answers():
     """The answer texts of test_hostile.HOSTILE (games' <answer> bodies, math's boxed ones, whole responses)."""
-    from tests.unit.reward_fns.test_hostile import HOSTILE
-
     import re
+
+    from tests.unit.reward_fns.test_hostile import HOSTILE
 
     out = []
     for _, response, _ in HOSTILE:

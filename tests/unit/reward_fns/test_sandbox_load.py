@@ -9,8 +9,7 @@ import time
 
 import psutil
 
-from reward_fns import compute_score
-from reward_fns import math_answer
+from reward_fns import compute_score, math_answer
 from tests.unit.reward_fns.math_corpus import CASES
 from tests.unit.reward_fns.test_hostile import HOSTILE
 

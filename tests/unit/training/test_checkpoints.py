@@ -8,8 +8,8 @@ import torch
 from peft import LoraConfig, PeftModel, TaskType, get_peft_model
 from safetensors.torch import load_file, save_file
 
-from pear_verl.training.checkpoints import IncompleteCheckpoint, describe_mismatch, file_digest, load_causal_lm, merge_lora_export
 from pear_verl.demo.tiny import save_tiny_model
+from pear_verl.training.checkpoints import IncompleteCheckpoint, describe_mismatch, file_digest, load_causal_lm, merge_lora_export
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,8 @@ import torch
 from transformers import AutoTokenizer
 from verl.utils.dataset.multiturn_sft_dataset import MultiTurnSFTDataset
 
-from pear_verl.training.data import BEHAVIOR_KEY, FINGERPRINT_KEY, BehaviorDataError, PearSFTDataset
 from pear_verl.behaviour.score import score_parquet
+from pear_verl.training.data import BEHAVIOR_KEY, FINGERPRINT_KEY, BehaviorDataError, PearSFTDataset
 from tests.conftest import chat_rows
 from tests.reference import DATA_CONFIG
 
