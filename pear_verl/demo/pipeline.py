@@ -258,3 +258,7 @@ def run() -> None:
         main()
     except JobFailed as failure:
         sys.exit(str(failure))
+
+
+if __name__ == "__main__":
+    run()

@@ -17,7 +17,7 @@ EVALS = ["teacher", "base", "sft_s0_sft", "sft_s0_rl", "pear_s0_sft", "pear_s0_r
 
 
 def test_quick_demo_runs_the_whole_chain_and_resumes(tmp_path):
-    cmd = [sys.executable, "-m", "pear_verl.demo.pipeline", "--quick", "--workdir", str(tmp_path)]
+    cmd = [sys.executable, "-m", "pear_verl.demo", "--quick", "--workdir", str(tmp_path)]
     first = subprocess.run(cmd, capture_output=True, text=True)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     assert "== [1/9 " in first.stdout and "== [9/9 " in first.stdout  # progress lines
