@@ -67,9 +67,15 @@ def _readlink(path: Path) -> str:
         return ""
 
 
+def leaks(before: set[str], root: Path = SHM) -> set[str]:
+    """Leak-pattern segments that are new since `before` and that no live process holds: left behind, not the
+    working memory of another job running on the same machine."""
+    return segments(root) - before - segments_in_use(root)
+
+
 def remove_leaks(before: set[str], root: Path = SHM) -> list[str]:
     """Remove leak-pattern segments that are not in `before` and not in use; return their names."""
-    leaked = sorted(segments(root) - before - segments_in_use(root))
+    leaked = sorted(leaks(before, root))
     removed = []
     for name in leaked:
         try:

@@ -22,7 +22,7 @@ import torch
 from safetensors.torch import load_file
 
 from pear_verl.behaviour.generate import GenerationSettings
-from pear_verl.cpu_runtime.shm_guard import segments
+from pear_verl.cpu_runtime.shm_guard import leaks, segments
 from pear_verl.demo.pipeline import GAME, KNOBS, grpo_stage, hf_export, sft_stage, split_off_val
 from pear_verl.demo.tiny import VLLM_TINY, save_tiny_model
 from pear_verl.evaluation.evaluate import run_eval
@@ -79,7 +79,7 @@ def run_grpo(run: Path, student, rollout: str, seed: int = 0) -> tuple[Path, lis
         "actor_rollout_ref.ref.log_prob_micro_batch_size_per_gpu=64",
         "actor_rollout_ref.rollout.max_model_len=256",
     ])
-    assert segments() <= before, "shared-memory segments left in /dev/shm"
+    assert not leaks(before), "shared-memory segments left in /dev/shm"
     metrics = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert [m["step"] for m in metrics] == [1, 2]
     return export, metrics

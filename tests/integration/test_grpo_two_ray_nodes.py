@@ -33,7 +33,7 @@ import pytest
 import torch
 
 from pear_verl.cpu_runtime.grpo import CPU_ENV
-from pear_verl.cpu_runtime.shm_guard import segments
+from pear_verl.cpu_runtime.shm_guard import leaks, segments
 from pear_verl.demo.pipeline import grpo_stage
 from pear_verl.demo.task import GAME, KNOBS
 from pear_verl.demo.tiny import save_tiny_model
@@ -143,7 +143,7 @@ def grpo(run: Path, game, layout: list[str]) -> tuple[Path, list[dict], float]:
     before, start = segments(), time.monotonic()
     export = grpo_stage(run, model, data, steps=1, rollout="hf",
                         extra=[*GRPO_EXTRA, f"trainer.rollout_data_dir={run / 'rollouts'}", *layout])
-    assert segments() <= before, "shared-memory segments left in /dev/shm"
+    assert not leaks(before), "shared-memory segments left in /dev/shm"
     metrics = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     return export, metrics, time.monotonic() - start
 

@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 
 from pear_verl.behaviour.generate import read_generation_metadata
-from pear_verl.cpu_runtime.shm_guard import segments
+from pear_verl.cpu_runtime.shm_guard import leaks, segments
 from pear_verl.training.data import BEHAVIOR_KEY
 from reward_fns import compute_score
 from tests.integration.test_grpo_cpu import SYNC_TOLERANCE
@@ -88,4 +88,4 @@ def test_both_recipes_run_on_cpu_and_a_killed_grpo_resumes(tmp_path):
             assert row["score"] == compute_score(f"game/{GAME}", row["output"], row["gts"])["score"]
     compare = (out / "compare" / "compare.md").read_text()
     assert f"| {GAME} | pass@1 |" in compare and (out / "compare" / "compare.png").exists()
-    assert segments() <= before, "shared-memory segments left in /dev/shm"
+    assert not leaks(before), "shared-memory segments left in /dev/shm"

@@ -5,7 +5,7 @@ import sys
 from multiprocessing import shared_memory
 from pathlib import Path
 
-from pear_verl.cpu_runtime.shm_guard import remove_leaks, segments, segments_in_use, shm_guard
+from pear_verl.cpu_runtime.shm_guard import leaks, remove_leaks, segments, segments_in_use, shm_guard
 
 LEAK = """
 from multiprocessing import resource_tracker, shared_memory
@@ -63,3 +63,12 @@ def test_remove_leaks_on_another_root(tmp_path):
     (tmp_path / "psm_b").write_bytes(b"x")
     assert remove_leaks(before, tmp_path) == ["psm_b"]
     assert [p.name for p in tmp_path.iterdir()] == ["psm_a"]
+
+
+def test_a_segment_another_live_process_holds_is_not_a_leak(tmp_path):
+    """What the integration tests assert after a run: a concurrent job's segment (held open) is not counted."""
+    before = segments(tmp_path)
+    (tmp_path / "psm_left").write_bytes(b"x")
+    with open(tmp_path / "psm_held", "wb"):
+        assert leaks(before, tmp_path) == {"psm_left"}
+    assert leaks(before, tmp_path) == {"psm_left", "psm_held"}
