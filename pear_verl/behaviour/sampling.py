@@ -131,13 +131,14 @@ def edge_log_probs(scaled: torch.Tensor, keep: torch.Tensor, targets: torch.Tens
     """Targets [N] outside the kept set `keep` [N, V] of `scaled` [N, V]: their log-probs [N] in the kept set plus
     every token at least as likely as the target, where the target is within `slack` of the set's edge; else -inf."""
     target = scaled.gather(-1, targets[:, None])
-    extended = keep | (scaled >= target)
+    betters = scaled >= target  # the target and every token at least as likely
+    extended = keep | betters
     ok = torch.ones(len(targets), dtype=torch.bool, device=scaled.device)
     pool = torch.isfinite(scaled)  # what top-p works on: the top-k set, here with the target and its betters
     if dist.top_k is not None and dist.top_k < scaled.shape[-1]:
         kth = torch.topk(scaled, dist.top_k, dim=-1).values[:, -1:]
         ok &= (target >= kth - slack.top_k_logit)[:, 0]
-        pool = (scaled >= kth) | (scaled >= target)
+        pool = (scaled >= kth) | betters
     if dist.top_p is not None and dist.top_p < 1.0:
         before = (torch.softmax(scaled.masked_fill(~pool, float("-inf")), dim=-1) * (scaled > target)).sum(-1)
         ok &= before < dist.top_p + slack.top_p_mass

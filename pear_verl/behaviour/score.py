@@ -45,7 +45,6 @@ METADATA_KEY = b"pear_verl.behavior"
 DEFAULT_DATA_CONFIG = {"pad_mode": "no_padding", "truncation": "error", "max_length": 1024}
 
 
-
 def make_scorer(backend: str, model_path: str, dtype: str, max_batch_tokens: int = 16384, enforce_eager: bool = False,
                 slack: Optional[BoundarySlack] = BoundarySlack(), **engine):
     """`engine`: further vLLM engine arguments (e.g. tensor_parallel_size > 1); HF ignores tensor_parallel_size=1.
@@ -124,8 +123,6 @@ def score_shard(in_paths: list[str], out: str | Path, settings: ScoreSettings, s
     if _finished(target, record, force):
         return target
     if settings.backend == "vllm":
-        from pear_verl.behaviour.vllm_backend import VLLMScorer
-
         VLLMScorer.check(settings.distribution)  # before any engine starts, and before tokenising everything
     tokenizer = AutoTokenizer.from_pretrained(settings.tokenizer)
     check_tokenizers(settings, tokenizer)

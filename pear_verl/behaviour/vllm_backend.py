@@ -64,7 +64,7 @@ def shutdown(llm) -> None:
 
 
 class VLLMGenerator:
-    """n samples per chat prompt (`pear_verl.behaviour.sampled.Sample`): text, token ids, and the log-probs they were
+    """n samples per chat prompt (`pear_verl.behaviour.sampling.Sample`): text, token ids, and the log-probs they were
     drawn with (`logprobs_mode="processed_logprobs"`: after temperature, top-k and top-p)."""
 
     def __init__(self, model_path: str, dtype: str = "auto", enforce_eager: bool = False, **engine):
