@@ -125,9 +125,10 @@ def test_tokens_at_the_edge_are_scored_and_counted(tiny_models, raw_parquet, tmp
     assert edge == sum(v < -1e-6 for v in values) > 0  # top-1 alone gives log 1 = 0; an edge token shares the set
 
 
-def test_slack_flags_are_checked_before_any_work(tiny_models, raw_parquet, tmp_path):
-    with pytest.raises(SystemExit, match="--top-p-slack"):
-        cli(["score", raw_parquet, "--out", str(tmp_path / "x.parquet"), "--model", tiny_models["teacher"], "--top-p-slack", "1.5"])
+@pytest.mark.parametrize("flag,value", [("--top-p-slack", "1.5"), ("--top-k-slack", "-1")])
+def test_slack_flags_are_checked_before_any_work(tiny_models, raw_parquet, tmp_path, flag, value):
+    with pytest.raises(SystemExit, match=flag):
+        cli(["score", raw_parquet, "--out", str(tmp_path / "x.parquet"), "--model", tiny_models["teacher"], flag, value])
     assert not (tmp_path / "x.parquet").exists()
 
 
