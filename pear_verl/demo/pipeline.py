@@ -192,23 +192,32 @@ def main() -> None:
     parser.add_argument("--arms", nargs="+", default=["sft", "pear"], choices=list(ARMS), help="sft must be one (the control)")
     parser.add_argument("--seeds", type=int, nargs="+", help="student seeds (default: 0 1 2; --quick: 0)")
     parser.add_argument("--nproc", type=int, default=1, help="CPU ranks (gloo) per SFT run")
-    parser.add_argument("--threads", type=int, default=int(os.environ.get("OMP_NUM_THREADS", 1)),
-                        help="intra-op threads per process (default 1: tiny models on a busy 2-core CPU ran a training step "
-                             "in 0.1 s with one thread and 4.6 s with two)")
+    # Not read from $OMP_NUM_THREADS: the thread count changes float reduction order, hence every number after
+    # the first training step, so it is part of the run's definition (recorded in plan.json and report.md).
+    parser.add_argument("--threads", type=int, default=1,
+                        help="intra-op threads per process; the results depend on it (default 1: tiny models on a busy "
+                             "2-core CPU ran a training step in 0.1 s with one thread and 4.6 s with two)")
     args = parser.parse_args()
     os.environ["OMP_NUM_THREADS"] = str(args.threads)  # every training, GRPO and Ray child inherits it
     torch.set_num_threads(args.threads)
+    if args.threads < 1:
+        parser.error("--threads must be at least 1")
     if "sft" not in args.arms:
         parser.error("--arms must include sft (the control every other arm is compared with)")
     sizes = QUICK if args.quick else Sizes()
     sizes = replace(sizes, seeds=args.seeds or sizes.seeds)
     work = Path(args.workdir).resolve()
     data = work / "data"
-    plan = {"sizes": asdict(sizes), "arms": args.arms, "command": "python -m pear_verl.demo " + " ".join(sys.argv[1:])}
-    if (work / "plan.json").exists():  # a rerun may list other seeds or arms (finished ones are reused); not other sizes
-        old = json.loads((work / "plan.json").read_text())["sizes"]
-        if {**old, "seeds": None} != {**plan["sizes"], "seeds": None}:
+    plan = {"sizes": asdict(sizes), "arms": args.arms, "threads": args.threads,
+            "command": "python -m pear_verl.demo " + " ".join(sys.argv[1:])}
+    if (work / "plan.json").exists():  # a rerun may list other seeds or arms (finished ones are reused); nothing else
+        old = json.loads((work / "plan.json").read_text())
+        if {**old["sizes"], "seeds": None} != {**plan["sizes"], "seeds": None}:
             sys.exit(f"{work} holds a run with other sizes; use another --workdir")
+        if old.get("threads") != args.threads:
+            made = f"--threads {old['threads']}" if "threads" in old else "an unrecorded thread count"
+            sys.exit(f"{work} holds a run made with {made}, not --threads {args.threads} (the results depend on the "
+                     "thread count); use that or another --workdir")
     write_json_atomic(plan, work / "plan.json")
     progress = Progress(5 + 2 * len(args.arms) * len(sizes.seeds))
     shape = dict(hidden=sizes.hidden, layers=sizes.layers, heads=max(1, sizes.hidden // 32))

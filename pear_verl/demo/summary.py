@@ -172,8 +172,9 @@ def summarise(work: Path) -> str:
     sft_logs = {arm: {s: logged_steps(work / f"student_{arm}_s{s}") for s in seeds} for arm in arms}
     pictures = plots(work, grpo_logs, sft_logs, evals, arms, ks)
     curves = {arm: [[grpo_logs[arm][s][t]["critic/score/mean"] for t in sorted(grpo_logs[arm][s])] for s in seeds] for arm in arms}
+    command = f"Command: `{plan['command']}`, {plan['threads']} intra-op thread(s) per process (the numbers depend on the thread count)"
     text = "\n".join([
-        f"# PEAR demo: {GAME} {KNOBS}, {len(seeds)} seed(s)", "", f"Command: `{plan['command']}`", "",
+        f"# PEAR demo: {GAME} {KNOBS}, {len(seeds)} seed(s)", "", command, "",
         "## Verdict (computed)", "", *[f"- {line}" for line in verdicts(evals, arms, ks)], "",
         "## GRPO", "", *[f"- {grpo_line(arm, curves[arm])}" for arm in arms], "",
         "## pass@k on held-out puzzles (%, mean ± sd over seeds)", "", tables(evals, arms, ks), "",

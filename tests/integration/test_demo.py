@@ -3,6 +3,7 @@ through the real entry points, writes its artefact, the report carries computed 
 pictures, and a second invocation resumes without redoing any training."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -40,7 +41,13 @@ def test_quick_demo_runs_the_whole_chain_and_resumes(tmp_path):
     for picture in ("grpo_reward.png", "pass_at_k.png", "pear_weights.png", "delta/delta_hist.png"):
         assert f"]({picture})" in report and (tmp_path / picture).stat().st_size > 0
 
-    second = subprocess.run(cmd, capture_output=True, text=True)
+    assert "Command: `python -m pear_verl.demo --quick --workdir " in report and "1 intra-op thread(s)" in report
+
+    # $OMP_NUM_THREADS does not change the run (the thread count changes the numbers): it resumes as it was
+    second = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "2"})
     assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
     assert second.stdout.count("[skip]") == 6  # teacher, base, two students, two GRPO runs
     assert "$ " not in second.stdout  # no training command was launched again
+    other = subprocess.run([*cmd, "--threads", "2"], capture_output=True, text=True)
+    assert other.returncode != 0 and "made with --threads 1, not --threads 2" in other.stderr
+    assert "$ " not in other.stdout
