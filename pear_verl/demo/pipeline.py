@@ -198,10 +198,10 @@ def main() -> None:
                         help="intra-op threads per process; the results depend on it (default 1: tiny models on a busy "
                              "2-core CPU ran a training step in 0.1 s with one thread and 4.6 s with two)")
     args = parser.parse_args()
-    os.environ["OMP_NUM_THREADS"] = str(args.threads)  # every training, GRPO and Ray child inherits it
-    torch.set_num_threads(args.threads)
     if args.threads < 1:
         parser.error("--threads must be at least 1")
+    os.environ["OMP_NUM_THREADS"] = str(args.threads)  # every training, GRPO and Ray child inherits it
+    torch.set_num_threads(args.threads)
     if "sft" not in args.arms:
         parser.error("--arms must include sft (the control every other arm is compared with)")
     sizes = QUICK if args.quick else Sizes()
